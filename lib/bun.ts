@@ -1,0 +1,132 @@
+/**
+ * Bun glue: `Bun.serve({ fetch, websocket })` feeding the echo core.
+ *
+ * Bun hands text messages over as strings and binary ones as a `Buffer`; the
+ * very same value goes back through `ws.send`, which keeps the frame type.
+ * Never send `buffer.buffer`: the Buffer may be a view into a pooled slab
+ * holding other bytes.
+ */
+import process from "node:process";
+import type { Payload, PeerInfo, Transport } from "./echo.ts";
+import type { ServerOptions } from "./options.ts";
+import {
+  formatAddress,
+  ListenError,
+  type ListeningServer,
+  type Runtime,
+  type RuntimeInfo,
+  wsUrl,
+} from "./runtime.ts";
+import { createEchoServer } from "./server.ts";
+
+/** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
+export interface BunSocket<T> {
+  readonly data: T;
+  send(data: Payload): number;
+  close(code?: number, reason?: string): void;
+}
+
+interface BunServer {
+  readonly port: number;
+  readonly hostname: string;
+  upgrade(request: Request, options: { data: unknown }): boolean;
+  requestIP(request: Request): { address: string; port: number } | null;
+  stop(closeActiveConnections?: boolean): Promise<void>;
+}
+
+interface BunWebSocketHandler<T> {
+  open(ws: BunSocket<T>): void;
+  message(ws: BunSocket<T>, message: string | Uint8Array): void;
+  close(ws: BunSocket<T>, code: number, reason: string): void;
+}
+
+interface BunServeOptions<T> {
+  port: number;
+  hostname: string;
+  fetch(request: Request, server: BunServer): Response | undefined;
+  websocket: BunWebSocketHandler<T>;
+}
+
+interface BunApi {
+  readonly version: string;
+  serve<T>(options: BunServeOptions<T>): BunServer;
+}
+
+function bun(): BunApi {
+  return (globalThis as unknown as { Bun: BunApi }).Bun;
+}
+
+/** Who a socket is; Bun keeps it as the socket's `data`. */
+class BunPeer implements PeerInfo {
+  constructor(readonly id: number, readonly remote: string) {}
+}
+
+type Socket = BunSocket<BunPeer>;
+
+const transport: Transport<Socket> = {
+  send: (ws, data) => void ws.send(data),
+  close: (ws, code, reason) => ws.close(code, reason),
+  info: (ws) => ws.data,
+};
+
+function runtimeInfo(): RuntimeInfo {
+  return { name: "bun", version: bun().version };
+}
+
+function listen(options: ServerOptions, version: string): ListeningServer {
+  const server = createEchoServer(options, transport, runtimeInfo(), version);
+  const { hub, handle } = server;
+  let bunServer: BunServer;
+  try {
+    bunServer = bun().serve<BunPeer>({
+      port: options.port,
+      hostname: options.host,
+      fetch(request, self) {
+        return handle(request, () => {
+          const ip = self.requestIP(request);
+          const remote = ip ? formatAddress(ip.address, ip.port) : "unknown";
+          const data = new BunPeer(hub.nextId(), remote);
+          if (self.upgrade(request, { data })) return undefined;
+          throw new Error("Bun refused the upgrade");
+        });
+      },
+      websocket: {
+        open: (ws) => hub.open(ws),
+        message: (ws, message) => hub.message(ws, message),
+        close: (ws, code, reason) => hub.closed(ws, code, reason),
+      },
+    });
+  } catch (error) {
+    throw new ListenError(explainListenError(error, options));
+  }
+  return {
+    url: wsUrl(bunServer.hostname, bunServer.port),
+    port: bunServer.port,
+    hub,
+    startDraining: () => server.draining = true,
+    close: () => bunServer.stop(true),
+  };
+}
+
+function explainListenError(error: unknown, options: ServerOptions): string {
+  const where = formatAddress(options.host, options.port);
+  switch ((error as { code?: string }).code) {
+    case "EADDRINUSE":
+      return `cannot listen on ${where}: address already in use`;
+    case "EACCES":
+      return `cannot listen on ${where}: permission denied`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot listen on ${where}: ${message}`;
+}
+
+export const bunRuntime: Runtime = {
+  get info() {
+    return runtimeInfo();
+  },
+  listen,
+  onShutdownSignal(handler) {
+    process.on("SIGINT", () => handler("SIGINT"));
+    process.on("SIGTERM", () => handler("SIGTERM"));
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * Deno glue: `Deno.serve` + `Deno.upgradeWebSocket` feeding the echo core.
+ * Only this module (and `bun.ts` for Bun) touches runtime APIs.
+ */
+import type { PeerInfo, Transport } from "./echo.ts";
+import type { ServerOptions } from "./options.ts";
+import {
+  formatAddress,
+  ListenError,
+  type ListeningServer,
+  type Runtime,
+  wsUrl,
+} from "./runtime.ts";
+import { createEchoServer, type EchoServer } from "./server.ts";
+
+/** One accepted WebSocket and who it is. */
+export class DenoPeer implements PeerInfo {
+  constructor(
+    readonly socket: WebSocket,
+    readonly id: number,
+    readonly remote: string,
+  ) {}
+}
+
+const transport: Transport<DenoPeer> = {
+  send: (peer, data) => peer.socket.send(data),
+  close: (peer, code, reason) => peer.socket.close(code, reason),
+  info: (peer) => peer,
+};
+
+// Read lazily: main.ts imports this module on Bun too (for `deno serve`'s
+// default export), where `Deno` does not exist.
+function runtimeInfo() {
+  return { name: "deno", version: Deno.version.deno } as const;
+}
+
+export function createDenoServer(
+  options: Pick<ServerOptions, "debug">,
+  version: string,
+): EchoServer<DenoPeer> {
+  return createEchoServer(options, transport, runtimeInfo(), version);
+}
+
+/** A `Deno.serve` handler for `server`; also what `deno serve` runs. */
+export function denoHandler(server: EchoServer<DenoPeer>): Deno.ServeHandler {
+  const { hub, handle } = server;
+  return (request, { remoteAddr }) => {
+    const upgrade = () => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      const peer = new DenoPeer(socket, hub.nextId(), describe(remoteAddr));
+      // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => hub.open(peer);
+      socket.onmessage = (event) => hub.message(peer, event.data);
+      socket.onclose = (event) => hub.closed(peer, event.code, event.reason);
+      return response;
+    };
+    return handle(request, upgrade) ?? internalError();
+  };
+}
+
+function describe(addr: Deno.Addr): string {
+  return addr.transport === "tcp" || addr.transport === "udp"
+    ? formatAddress(addr.hostname, addr.port)
+    : addr.transport;
+}
+
+function internalError(): Response {
+  return new Response("Internal Server Error\n", { status: 500 });
+}
+
+function listen(options: ServerOptions, version: string): ListeningServer {
+  const server = createDenoServer(options, version);
+  let bound: Deno.NetAddr | undefined;
+  let httpServer: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    httpServer = Deno.serve({
+      port: options.port,
+      hostname: options.host,
+      // Silences Deno's own "Listening on" line; main.ts logs the real URL.
+      onListen: (addr) => bound = addr,
+      handler: denoHandler(server),
+    });
+  } catch (error) {
+    throw new ListenError(explainListenError(error, options));
+  }
+  const addr = bound ?? httpServer.addr;
+  return {
+    url: wsUrl(addr.hostname, addr.port),
+    port: addr.port,
+    hub: server.hub,
+    startDraining: () => server.draining = true,
+    close: () => httpServer.shutdown(),
+  };
+}
+
+function explainListenError(error: unknown, options: ServerOptions): string {
+  const where = formatAddress(options.host, options.port);
+  if (error instanceof Deno.errors.AddrInUse) {
+    return `cannot listen on ${where}: address already in use`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return `cannot listen on ${where}: permission denied`;
+  }
+  if (error instanceof Deno.errors.NotCapable) {
+    return `cannot listen on ${where}: network access not granted (run with --allow-net)`;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot listen on ${where}: ${message}`;
+}
+
+export const denoRuntime: Runtime = {
+  get info() {
+    return runtimeInfo();
+  },
+  listen,
+  onShutdownSignal(handler) {
+    Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
+    Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
+  },
+};

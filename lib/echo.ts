@@ -1,0 +1,181 @@
+/**
+ * The echo core: which clients are connected, what each one sent, and what
+ * went back. It knows nothing of Deno or Bun; a runtime's glue hands it
+ * sockets and a {@linkcode Transport} that can write to them.
+ *
+ * `message()` is the hot path. With `--debug` off it allocates nothing and
+ * calls no logger: it counts, sends the very value it was given back, and
+ * returns.
+ */
+import type { Logger } from "@logtape/logtape";
+import { describePayload } from "./preview.ts";
+
+/** A received message: text as a string, binary as bytes (never a Blob). */
+export type Payload = string | ArrayBuffer | Uint8Array;
+
+/** Who a client is, for logs. */
+export interface PeerInfo {
+  readonly id: number;
+  readonly remote: string;
+}
+
+/** What the core needs from a runtime's socket type `S`. */
+export interface Transport<S> {
+  /** Sends `data` back on `socket`, as text if it is a string. */
+  send(socket: S, data: Payload): void;
+  /** Starts the closing handshake with `code`. */
+  close(socket: S, code: number, reason: string): void;
+  /** The identity the glue attached to `socket` when it was accepted. */
+  info(socket: S): PeerInfo;
+}
+
+/** Plain counters; `/healthz` and `/metrics` read them. */
+export class EchoStats {
+  connectionsTotal = 0;
+  textMessagesIn = 0;
+  binaryMessagesIn = 0;
+  textBytesIn = 0;
+  binaryBytesIn = 0;
+  textMessagesOut = 0;
+  binaryMessagesOut = 0;
+  textBytesOut = 0;
+  binaryBytesOut = 0;
+}
+
+export class EchoHub<S> {
+  /** The connected clients: added on open, removed on close or error. */
+  readonly clients: Set<S> = new Set();
+  readonly stats: EchoStats = new EchoStats();
+  private lastId = 0;
+  private onEmpty: (() => void) | undefined;
+
+  constructor(
+    private readonly transport: Transport<S>,
+    private readonly log: Logger,
+    private readonly debug: boolean,
+  ) {}
+
+  /** Number of clients connected right now. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** A fresh client number for logs; glue calls it when accepting. */
+  nextId(): number {
+    return ++this.lastId;
+  }
+
+  open(socket: S): void {
+    this.clients.add(socket);
+    this.stats.connectionsTotal++;
+    if (this.debug) {
+      const { id, remote } = this.transport.info(socket);
+      this.log.debug("#{id} connected from {remote} ({clients} connected)", {
+        id,
+        remote,
+        clients: this.clients.size,
+      });
+    }
+  }
+
+  /** Echoes `data` to the socket it came from. */
+  message(socket: S, data: Payload): void {
+    const stats = this.stats;
+    if (typeof data === "string") {
+      const bytes = utf8Length(data);
+      stats.textMessagesIn++;
+      stats.textBytesIn += bytes;
+      this.transport.send(socket, data);
+      stats.textMessagesOut++;
+      stats.textBytesOut += bytes;
+    } else {
+      const bytes = data.byteLength;
+      stats.binaryMessagesIn++;
+      stats.binaryBytesIn += bytes;
+      this.transport.send(socket, data);
+      stats.binaryMessagesOut++;
+      stats.binaryBytesOut += bytes;
+    }
+    if (this.debug) this.logMessage(socket, data);
+  }
+
+  /** Forgets the client; safe to call more than once for one socket. */
+  closed(socket: S, code: number, reason: string): void {
+    if (!this.clients.delete(socket)) return;
+    if (this.clients.size === 0) this.onEmpty?.();
+    if (this.debug) {
+      const { id, remote } = this.transport.info(socket);
+      this.log.debug(
+        "#{id} disconnected from {remote}: code {code}{reason} ({clients} connected)",
+        {
+          id,
+          remote,
+          code,
+          reason: reason ? ` ${JSON.stringify(reason)}` : "",
+          clients: this.clients.size,
+        },
+      );
+    }
+  }
+
+  /** Sends every client a close frame with `code`, e.g. 1001 on shutdown. */
+  closeAll(code: number, reason: string): void {
+    for (const socket of this.clients) {
+      this.transport.close(socket, code, reason);
+    }
+  }
+
+  /**
+   * Closes every client with `code` and waits until all have gone or
+   * `timeoutMs` has passed. Resolves to whether all of them went.
+   */
+  drain(code: number, reason: string, timeoutMs: number): Promise<boolean> {
+    this.closeAll(code, reason);
+    if (this.clients.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (allGone: boolean) => {
+        clearTimeout(timer);
+        this.onEmpty = undefined;
+        resolve(allGone);
+      };
+      this.onEmpty = () => finish(true);
+    });
+  }
+
+  private logMessage(socket: S, data: Payload): void {
+    const { id } = this.transport.info(socket);
+    const { type, size, preview } = describePayload(data);
+    this.log.debug("#{id} echoed {type} message, {size} bytes: {preview}", {
+      id,
+      type,
+      size,
+      preview,
+    });
+  }
+}
+
+/**
+ * UTF-8 length of a string without encoding it (no allocation). Lone
+ * surrogates count as the 3 bytes of U+FFFD, as `TextEncoder` would send them.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1;
+    } else if (
+      unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      // A surrogate pair: 2 UTF-16 units become 4 bytes.
+      bytes += 2;
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,66 @@
+/**
+ * Logging setup, in one place. LogTape (npm `@logtape/logtape`) stands in for
+ * `@std/log`, which is both unreachable here (JSR) and deprecated in Deno's
+ * std; LogTape is Deno-first, has no dependencies and runs unchanged on Bun.
+ *
+ * Records go to stderr so that stdout stays free for program output (the
+ * `--help` text, the console client's echoes).
+ */
+import process from "node:process";
+import {
+  configureSync,
+  getLogger,
+  getTextFormatter,
+  jsonLinesFormatter,
+  type Logger,
+  type LogRecord,
+  type Sink,
+  type TextFormatter,
+} from "@logtape/logtape";
+import type { LogFormat } from "./options.ts";
+
+/** The root category; every module logs under it. */
+export const CATEGORY = "wsecho";
+
+export function logger(...sub: string[]): Logger {
+  return getLogger([CATEGORY, ...sub]);
+}
+
+export interface LogSetup {
+  debug: boolean;
+  format: LogFormat;
+  /** Where formatted lines go; stderr unless a test captures them. */
+  write?: (line: string) => void;
+}
+
+const pretty: TextFormatter = getTextFormatter({
+  timestamp: "date-time",
+  level: "ABBR",
+  // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
+  category: ".",
+  // Strings as they are; anything a peer controls is escaped before logging.
+  value: "bare",
+});
+
+/**
+ * Configures LogTape for the whole process. Safe to call again (tests,
+ * `deno serve` workers): the previous configuration is replaced.
+ */
+export function setupLogging(setup: LogSetup): void {
+  const write = setup.write ?? ((line: string) => process.stderr.write(line));
+  const format = setup.format === "json" ? jsonLinesFormatter : pretty;
+  const sink: Sink = (record: LogRecord) => write(format(record));
+  configureSync({
+    reset: true,
+    sinks: { stderr: sink },
+    loggers: [
+      {
+        category: [CATEGORY],
+        lowestLevel: setup.debug ? "debug" : "info",
+        sinks: ["stderr"],
+      },
+      // LogTape's own diagnostics: only problems.
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+}

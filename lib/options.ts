@@ -1,0 +1,151 @@
+/**
+ * Command-line parsing: argv (and a few environment variables) in, a typed
+ * command out. Nothing here prints or exits; bad input becomes a
+ * {@linkcode UsageError} that `main.ts` reports as one line with its exit code.
+ *
+ * `node:util` `parseArgs` is used because JSR's `@std/cli` cannot be reached
+ * from our build machines, and it is built into both Deno and Bun.
+ */
+import { parseArgs } from "node:util";
+
+export type LogFormat = "pretty" | "json";
+
+/** Everything the server needs to start, already validated. */
+export interface ServerOptions {
+  port: number;
+  host: string;
+  debug: boolean;
+  logFormat: LogFormat;
+}
+
+export type Command =
+  | { kind: "serve"; options: ServerOptions }
+  | { kind: "help" }
+  | { kind: "version" };
+
+/** Bad command-line input: the message is one line meant for a person. */
+export class UsageError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export const DEFAULT_PORT = 1234;
+/** All interfaces, like Qt's echoserver (`QHostAddress::Any`). */
+export const DEFAULT_HOST = "0.0.0.0";
+
+export const HELP = `Usage: wsecho [options]
+
+An RFC 6455 WebSocket echo server: every text and binary message is sent
+back to its sender, text as text and binary as binary.
+
+Options:
+  -p, --port PORT        port to listen on (default ${DEFAULT_PORT}, or $PORT;
+                         0 picks a free port)
+  -H, --host HOST        address to listen on (default ${DEFAULT_HOST}, all IPv4
+                         interfaces; "::" for all IPv6 and IPv4 interfaces)
+  -d, --debug            log every message, connect and disconnect
+      --log-format FMT   "pretty" (default) or "json" (JSON Lines)
+  -h, --help             show this help and exit
+  -V, --version          show the version and exit
+
+HTTP routes: GET / (browser echo client), GET /healthz (JSON status).
+Any path accepts a WebSocket upgrade.
+`;
+
+const SPEC = {
+  port: { type: "string", short: "p" },
+  host: { type: "string", short: "H" },
+  debug: { type: "boolean", short: "d", default: false },
+  "log-format": { type: "string", default: "pretty" },
+  help: { type: "boolean", short: "h", default: false },
+  version: { type: "boolean", short: "V", default: false },
+} as const;
+
+/** Reads an environment variable; injected so tests need no real environment. */
+export type EnvReader = (name: string) => string | undefined;
+
+export function parseCommand(args: string[], env: EnvReader): Command {
+  const { values, positionals } = parseOrExplain(args);
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  }
+
+  const portText = values.port ?? env("PORT");
+  const port = portText === undefined
+    ? DEFAULT_PORT
+    : parsePort(portText, values.port === undefined ? "PORT" : "--port");
+
+  return {
+    kind: "serve",
+    options: {
+      port,
+      host: parseHost(values.host ?? DEFAULT_HOST),
+      debug: values.debug,
+      logFormat: parseLogFormat(values["log-format"]),
+    },
+  };
+}
+
+function parseOrExplain(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: SPEC,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError(explainParseError(error));
+  }
+}
+
+/** Turns Node's verbose parseArgs errors into one short line. */
+function explainParseError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  // Node names the option as '--name', '-p, --name <value>' or '-x'.
+  const option = /--[\w-]+/.exec(message)?.[0] ??
+    /'(-[^'\s]*)'/.exec(message)?.[1] ?? "";
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option '${option}'`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing|ambiguous/.test(message)
+        ? `option '${option}' needs a value`
+        : `option '${option}' takes no value`;
+    default:
+      return message.split("\n")[0];
+  }
+}
+
+/** A decimal port 0-65535; 0 asks the OS for a free port. */
+export function parsePort(text: string, source: string): number {
+  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) > 65535) {
+    throw new UsageError(
+      `${source} must be a whole number from 0 to 65535, got '${text}'`,
+    );
+  }
+  return Number(text);
+}
+
+function parseHost(text: string): string {
+  // Accept the URL form "[::1]" as well as the bare "::1".
+  const host = text.startsWith("[") && text.endsWith("]")
+    ? text.slice(1, -1)
+    : text;
+  if (host === "" || /[\s/]/.test(host)) {
+    throw new UsageError(`--host must be an address or name, got '${text}'`);
+  }
+  return host;
+}
+
+function parseLogFormat(text: string): LogFormat {
+  if (text === "pretty" || text === "json") return text;
+  throw new UsageError(
+    `--log-format must be 'pretty' or 'json', got '${text}'`,
+  );
+}

@@ -1,0 +1,53 @@
+/**
+ * The narrow interface between `main.ts` and a runtime's glue
+ * (`deno.ts`, `bun.ts`). Nothing outside the glue knows which runtime runs.
+ */
+import type { EchoHub } from "./echo.ts";
+import type { RuntimeInfo } from "./http.ts";
+import type { ServerOptions } from "./options.ts";
+
+export type { RuntimeInfo };
+
+/** What the lifecycle code needs of the echo core, whatever its socket type. */
+export type HubControl = Pick<EchoHub<unknown>, "size" | "stats" | "drain">;
+
+/** A server that is listening. */
+export interface ListeningServer {
+  /** The address clients use, e.g. `ws://0.0.0.0:1234/`. */
+  readonly url: string;
+  readonly port: number;
+  readonly hub: HubControl;
+  /** Refuse new upgrades (503) and report `draining` in `/healthz`. */
+  startDraining(): void;
+  /** Closes the listener and any connection still open. */
+  close(): Promise<void>;
+}
+
+export interface Runtime {
+  readonly info: RuntimeInfo;
+  /** Starts listening; throws {@linkcode ListenError} when it cannot. */
+  listen(options: ServerOptions, version: string): ListeningServer;
+  /** Calls `handler` on SIGINT and SIGTERM. */
+  onShutdownSignal(handler: (signal: string) => void): void;
+}
+
+/** The port could not be bound: in use, not permitted, bad address. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
+/** `ws://host:port/`, with IPv6 addresses in brackets. */
+export function wsUrl(hostname: string, port: number): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `ws://${host}:${port}/`;
+}
+
+/** `host:port`, with IPv6 addresses in brackets, for logs. */
+export function formatAddress(hostname: string, port: number): string {
+  return hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Graceful shutdown on SIGINT/SIGTERM: refuse new upgrades, send every
+ * client a 1001 "going away" close frame, wait for them (bounded), close the
+ * listener and exit 0. A second signal exits at once.
+ */
+import process from "node:process";
+import { logger } from "./log.ts";
+import type { ListeningServer, Runtime } from "./runtime.ts";
+
+/** Deno Deploy gives a process 5 s after SIGINT; stay inside that window. */
+export const SHUTDOWN_TIMEOUT_MS = 5000;
+
+/** The close code RFC 6455 §7.4.1 names for a server going down. */
+export const GOING_AWAY = 1001;
+
+export type Stoppable = Pick<ListeningServer, "hub" | "startDraining"> & {
+  close?: () => Promise<void>;
+};
+
+export function installGracefulShutdown(
+  runtime: Runtime,
+  server: Stoppable,
+  timeoutMs = SHUTDOWN_TIMEOUT_MS,
+): void {
+  const log = logger("shutdown");
+  let stopping = false;
+  runtime.onShutdownSignal(async (signal) => {
+    if (stopping) {
+      log.warn("{signal} again: exiting now", { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    const clients = server.hub.size;
+    log.info(
+      "{signal}: closing {clients} client(s) with 1001, waiting up to {timeoutMs} ms",
+      {
+        signal,
+        clients,
+        timeoutMs,
+      },
+    );
+    server.startDraining();
+    const allGone = await server.hub.drain(
+      GOING_AWAY,
+      "server shutting down",
+      timeoutMs,
+    );
+    if (!allGone) {
+      log.warn("{left} client(s) did not close in time", {
+        left: server.hub.size,
+      });
+    }
+    // Closing the listener also drops any connection that is still open.
+    await withTimeout(server.close?.(), 1000);
+    log.info("stopped");
+    process.exit(0);
+  });
+}
+
+function withTimeout(work: Promise<void> | undefined, ms: number) {
+  if (!work) return Promise.resolve();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) =>
+    timer = setTimeout(resolve, ms)
+  );
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env -S deno run --allow-net --allow-env --allow-read --allow-sys
+/**
+ * wsecho: an RFC 6455 WebSocket echo server for Deno and Bun.
+ *
+ *   deno run -A main.ts --port 1234
+ *   bun main.ts --port 1234
+ *   deno serve main.ts            (uses the default export below)
+ *
+ * This file only wires things together: options → logging → runtime →
+ * start, and signals for a graceful stop. Importing it has no side effects.
+ */
+import process from "node:process";
+import config from "./deno.json" with { type: "json" };
+import { createDenoServer } from "./lib/deno.ts";
+import {
+  claimedByDenoServe,
+  createServeExport,
+  denoLaunchMode,
+} from "./lib/deno_serve.ts";
+import { logger, setupLogging } from "./lib/log.ts";
+import {
+  type Command,
+  HELP,
+  parseCommand,
+  type ServerOptions,
+  UsageError,
+} from "./lib/options.ts";
+import { formatAddress, ListenError } from "./lib/runtime.ts";
+import { currentRuntime, isBun } from "./lib/runtimes.ts";
+import { installGracefulShutdown } from "./lib/shutdown.ts";
+
+export const VERSION: string = config.version;
+export const NAME = "wsecho";
+
+/**
+ * Runs the command line. Resolves to an exit code when the program should
+ * end (help, version, bad input, cannot listen), or to `undefined` once the
+ * server is listening; it then runs until a signal stops it.
+ */
+export async function main(args: string[]): Promise<number | undefined> {
+  const command = parseOrReport(args);
+  if (typeof command === "number") return command;
+  const runtime = await currentRuntime();
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(HELP);
+      return 0;
+    case "version":
+      process.stdout.write(
+        `${NAME} ${VERSION} (${runtime.info.name} ${runtime.info.version})\n`,
+      );
+      return 0;
+  }
+
+  const { options } = command;
+  configureLogging(options);
+  const log = logger();
+  try {
+    const server = runtime.listen(options, VERSION);
+    log.info(
+      "{name} {version} listening on {url} ({runtime} {runtimeVersion})",
+      {
+        name: NAME,
+        version: VERSION,
+        url: server.url,
+        runtime: runtime.info.name,
+        runtimeVersion: runtime.info.version,
+      },
+    );
+    installGracefulShutdown(runtime, server);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    log.error("{message}", { message: error.message });
+    return 1;
+  }
+}
+
+/** Parses `args`; bad input is reported on stderr and becomes its exit code. */
+function parseOrReport(args: string[]): Command | number {
+  try {
+    return parseCommand(args, (name) => process.env[name]);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(
+      `${NAME}: ${error.message} (see '${NAME} --help')\n`,
+    );
+    return error.exitCode;
+  }
+}
+
+function configureLogging(options: ServerOptions): void {
+  setupLogging({ debug: options.debug, format: options.logFormat });
+}
+
+/**
+ * `deno serve main.ts`: Deno listens (its own --port/--host apply), and our
+ * options other than port and host are read from the script arguments, as
+ * in `deno serve main.ts --debug`.
+ */
+const serveExport = createServeExport(
+  () => {
+    const command = parseOrReport(process.argv.slice(2));
+    if (typeof command === "number") process.exit(command);
+    if (command.kind !== "serve") process.exit(2);
+    configureLogging(command.options);
+    return createDenoServer(command.options, VERSION);
+  },
+  (addr) => {
+    if (addr.transport !== "tcp") return;
+    logger().info("{name} {version} serving on {url} (deno serve)", {
+      name: NAME,
+      version: VERSION,
+      url: `ws://${formatAddress(addr.hostname, addr.port)}/`,
+    });
+  },
+);
+
+/** How this process was started; decided once, before anything listens. */
+const launch = isBun() ? "run" : denoLaunchMode();
+
+// The export is left empty where we serve ourselves: Bun would otherwise
+// start a second server of its own for an entry module whose default export
+// has `fetch`, and `deno run` would print a misleading hint about it.
+const defaultExport: Partial<typeof serveExport> = launch === "run"
+  ? {}
+  : serveExport;
+export default defaultExport;
+
+if (import.meta.main && launch !== "serve") {
+  // One macrotask later, `deno serve` would have claimed an unknown launch.
+  setTimeout(async () => {
+    if (launch === "unknown" && claimedByDenoServe()) return;
+    const code = await main(process.argv.slice(2));
+    if (code !== undefined) process.exit(code);
+  }, 0);
+}

@@ -1,0 +1,234 @@
+/**
+ * Starts the real server as a child process on either runtime, on a free
+ * port, and collects its log lines so that tests can wait for and assert on
+ * them.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export type RuntimeName = "deno" | "bun";
+export const RUNTIMES: readonly RuntimeName[] = ["deno", "bun"];
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const MAIN = ROOT + "main.ts";
+
+/** The permissions `deno task start` grants; the server must need no more. */
+export const DENO_RUN_FLAGS = [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-sys",
+];
+
+/** The pinned Bun from node_modules (see scripts/setup.ts), else $BUN or PATH. */
+export function bunPath(): string {
+  const pinned = ROOT + "node_modules/.bin/bun";
+  return Deno.env.get("BUN") ?? (existsSync(pinned) ? pinned : "bun");
+}
+
+/** The command line that runs `main.ts` with `args` on `runtime`. */
+export function serverCommand(
+  runtime: RuntimeName,
+  args: string[],
+): [string, string[]] {
+  return runtime === "deno"
+    ? [Deno.execPath(), [...DENO_RUN_FLAGS, MAIN, ...args]]
+    : [bunPath(), [MAIN, ...args]];
+}
+
+/** Collects a stream's lines as they come, and lets callers wait for one. */
+export class LineCollector {
+  readonly lines: string[] = [];
+  private waiters: Array<() => void> = [];
+  readonly done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = this.pump(stream);
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop()!;
+      this.lines.push(...parts);
+      this.wake();
+    }
+    if (rest) this.lines.push(rest);
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  get text(): string {
+    return this.lines.join("\n");
+  }
+
+  /** Resolves with the first line matching `test`, waiting up to `ms`. */
+  async waitFor(
+    test: (line: string) => boolean,
+    ms = 10_000,
+  ): Promise<string> {
+    const deadline = Date.now() + ms;
+    let ended = false;
+    this.done.then(() => ended = true);
+    while (true) {
+      const found = this.lines.find(test);
+      if (found !== undefined) return found;
+      if (ended) {
+        throw new Error(`stream ended without the line:\n${this.text}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting; lines:\n${this.text}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.waiters.push(resolve)),
+        this.done,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, left)),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+}
+
+export interface StartOptions {
+  /** Extra arguments; `--port 0 --log-format json` come first. */
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/** A running server process. `await using` stops it at the end of a test. */
+export class ServerProcess implements AsyncDisposable {
+  readonly stderr: LineCollector;
+  readonly stdout: LineCollector;
+  /** `ws://127.0.0.1:PORT/` */
+  url = "";
+  /** `http://127.0.0.1:PORT` */
+  http = "";
+  port = 0;
+  private exit?: Promise<Deno.CommandStatus>;
+
+  constructor(
+    readonly runtime: RuntimeName,
+    readonly child: Deno.ChildProcess,
+  ) {
+    this.stderr = new LineCollector(child.stderr);
+    this.stdout = new LineCollector(child.stdout);
+  }
+
+  /** Parsed JSON log records (the server runs with `--log-format json`). */
+  records(): LogRecordJson[] {
+    return this.stderr.lines.filter((line) => line.startsWith("{")).map((
+      line,
+    ) => JSON.parse(line));
+  }
+
+  /** Waits for a log record whose message contains `text`. */
+  async waitForLog(text: string, ms?: number): Promise<LogRecordJson> {
+    const line = await this.stderr.waitFor(
+      (l) => l.startsWith("{") && JSON.parse(l).message.includes(text),
+      ms,
+    );
+    return JSON.parse(line);
+  }
+
+  /** Sends `signal` and waits for the process to end. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    if (!this.exit) {
+      try {
+        this.child.kill(signal);
+      } catch { /* already gone */ }
+    }
+    return await this.status();
+  }
+
+  /** The exit status, once the process ends by itself. */
+  status(): Promise<Deno.CommandStatus> {
+    this.exit ??= Promise.all([
+      this.child.status,
+      this.stderr.done,
+      this.stdout.done,
+    ]).then(([status]) => status);
+    return this.exit;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const timer = setTimeout(() => {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 8000);
+    await this.stop();
+    clearTimeout(timer);
+  }
+}
+
+export interface LogRecordJson {
+  "@timestamp": string;
+  level: string;
+  message: string;
+  logger: string;
+  properties: Record<string, unknown>;
+}
+
+/** Starts the server on a free port and waits until it listens. */
+export async function startServer(
+  runtime: RuntimeName,
+  options: StartOptions = {},
+): Promise<ServerProcess> {
+  const [command, args] = serverCommand(runtime, [
+    "--port",
+    "0",
+    "--log-format",
+    "json",
+    ...(options.args ?? []),
+  ]);
+  const child = new Deno.Command(command, {
+    args,
+    env: options.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const server = new ServerProcess(runtime, child);
+  try {
+    const record = await server.waitForLog("listening on");
+    const port = new URL(String(record.properties.url)).port;
+    server.port = Number(port);
+    server.url = `ws://127.0.0.1:${port}/`;
+    server.http = `http://127.0.0.1:${port}`;
+  } catch (error) {
+    await server.stop("SIGKILL");
+    throw error;
+  }
+  return server;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `main.ts` to completion (for --help, --version, bad input). */
+export async function runCli(
+  runtime: RuntimeName,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<RunResult> {
+  const [command, fullArgs] = serverCommand(runtime, args);
+  const { code, stdout, stderr } = await new Deno.Command(command, {
+    args: fullArgs,
+    env,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code,
+    stdout: decoder.decode(stdout),
+    stderr: decoder.decode(stderr),
+  };
+}

@@ -12,11 +12,7 @@
 import process from "node:process";
 import config from "./deno.json" with { type: "json" };
 import { createDenoServer } from "./lib/deno.ts";
-import {
-  claimedByDenoServe,
-  createServeExport,
-  denoLaunchMode,
-} from "./lib/deno_serve.ts";
+import { createServeExport, denoLaunchMode } from "./lib/deno_serve.ts";
 import { logger, setupLogging } from "./lib/log.ts";
 import {
   type Command,
@@ -79,13 +75,22 @@ export async function main(args: string[]): Promise<number | undefined> {
 /** Parses `args`; bad input is reported on stderr and becomes its exit code. */
 function parseOrReport(args: string[]): Command | number {
   try {
-    return parseCommand(args, (name) => process.env[name]);
+    return parseCommand(args, readEnv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(
       `${NAME}: ${error.message} (see '${NAME} --help')\n`,
     );
     return error.exitCode;
+  }
+}
+
+/** An environment variable, or undefined where reading it is not permitted. */
+function readEnv(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined; // Deno without --allow-env, e.g. under `deno serve`.
   }
 }
 
@@ -102,7 +107,12 @@ const serveExport = createServeExport(
   () => {
     const command = parseOrReport(process.argv.slice(2));
     if (typeof command === "number") process.exit(command);
-    if (command.kind !== "serve") process.exit(2);
+    if (command.kind !== "serve") {
+      process.stdout.write(
+        command.kind === "help" ? HELP : `${NAME} ${VERSION}\n`,
+      );
+      process.exit(0);
+    }
     configureLogging(command.options);
     return createDenoServer(command.options, VERSION);
   },
@@ -127,11 +137,7 @@ const defaultExport: Partial<typeof serveExport> = launch === "run"
   : serveExport;
 export default defaultExport;
 
-if (import.meta.main && launch !== "serve") {
-  // One macrotask later, `deno serve` would have claimed an unknown launch.
-  setTimeout(async () => {
-    if (launch === "unknown" && claimedByDenoServe()) return;
-    const code = await main(process.argv.slice(2));
-    if (code !== undefined) process.exit(code);
-  }, 0);
+if (import.meta.main && launch === "run") {
+  const code = await main(process.argv.slice(2));
+  if (code !== undefined) process.exit(code);
 }

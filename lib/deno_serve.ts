@@ -13,8 +13,6 @@ export interface ServeExport {
   onListen: (addr: Deno.Addr) => void;
 }
 
-let listenedViaExport = false;
-
 /**
  * The default export for `deno serve`. `create` builds the server on first
  * use (so importing main.ts has no side effects) and may exit on bad options.
@@ -35,7 +33,6 @@ export function createServeExport(
   return {
     fetch: (request, info) => (handler ??= start())(request, info),
     onListen(addr) {
-      listenedViaExport = true;
       handler ??= start();
       announce(addr);
     },
@@ -43,34 +40,26 @@ export function createServeExport(
 }
 
 /**
- * How Deno started this process: `"serve"`, `"run"` (also compiled
- * binaries), or `"unknown"` where the command line cannot be read (no
- * `--allow-read`, or no /proc as on macOS).
+ * How Deno started this process: `"serve"` or `"run"` (compiled binaries
+ * count as run). Deno only lets a program read its own command line with
+ * `--allow-all`, so without it the permissions decide: `deno serve` grants
+ * the network for its own address only, while `deno run` of a server needs
+ * `--allow-net` for all of it. So `deno serve --allow-net main.ts` (without
+ * `-A`) reads as "run": use `deno serve main.ts` or `deno serve -A main.ts`.
  */
-export function denoLaunchMode(): "serve" | "run" | "unknown" {
+export function denoLaunchMode(): "serve" | "run" {
   if (Deno.build.standalone) return "run";
   const path = "/proc/self/cmdline";
-  try {
-    if (
-      Deno.permissions.querySync({ name: "read", path }).state !== "granted"
-    ) {
-      return "unknown";
+  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
+    try {
+      const argv = Deno.readTextFileSync(path).split("\0");
+      // argv[0] is deno itself; the first non-flag word is the subcommand.
+      const subcommand = argv.slice(1).find((word) => !word.startsWith("-"));
+      return subcommand === "serve" ? "serve" : "run";
+    } catch {
+      // No /proc (macOS, Windows): fall through to the permission check.
     }
-    const argv = Deno.readTextFileSync(path).split("\0");
-    // argv[0] is deno itself; the first non-flag word is the subcommand.
-    const subcommand = argv.slice(1).find((word) => !word.startsWith("-"));
-    return subcommand === "serve" ? "serve" : "run";
-  } catch {
-    return "unknown";
   }
-}
-
-/**
- * For the `"unknown"` launch mode, one macrotask after the main module ran:
- * `deno serve` calls `onListen` of the export synchronously after loading
- * the module, so by then it has claimed it. (Its extra `--parallel` workers
- * get no such call: that case needs a readable command line.)
- */
-export function claimedByDenoServe(): boolean {
-  return listenedViaExport;
+  const net = Deno.permissions.querySync({ name: "net" }).state;
+  return net === "granted" ? "run" : "serve";
 }

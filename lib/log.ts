@@ -11,7 +11,6 @@ import {
   configureSync,
   getLogger,
   getTextFormatter,
-  jsonLinesFormatter,
   type Logger,
   type LogRecord,
   type Sink,
@@ -42,13 +41,38 @@ const pretty: TextFormatter = getTextFormatter({
   value: "bare",
 });
 
+/** A value inside a message: strings bare (like the pretty format), rest as JSON. */
+function renderValue(value: unknown): string {
+  return typeof value === "string"
+    ? value
+    : JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * JSON Lines: `@timestamp`, `level`, `logger`, `message`, `properties`, like
+ * LogTape's own formatter, but with the message rendered as the pretty
+ * format renders it (strings not quoted) so both read the same.
+ */
+export function jsonLine(record: LogRecord): string {
+  const message = record.message.map((part, i) =>
+    i % 2 === 0 ? part as string : renderValue(part)
+  ).join("");
+  return JSON.stringify({
+    "@timestamp": new Date(record.timestamp).toISOString(),
+    level: record.level.toUpperCase(),
+    logger: record.category.join("."),
+    message,
+    properties: record.properties,
+  }) + "\n";
+}
+
 /**
  * Configures LogTape for the whole process. Safe to call again (tests,
  * `deno serve` workers): the previous configuration is replaced.
  */
 export function setupLogging(setup: LogSetup): void {
   const write = setup.write ?? ((line: string) => process.stderr.write(line));
-  const format = setup.format === "json" ? jsonLinesFormatter : pretty;
+  const format = setup.format === "json" ? jsonLine : pretty;
   const sink: Sink = (record: LogRecord) => write(format(record));
   configureSync({
     reset: true,

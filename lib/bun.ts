@@ -13,6 +13,7 @@ import {
   formatAddress,
   ListenError,
   type ListeningServer,
+  messageOf,
   type Runtime,
   type RuntimeInfo,
   wsUrl,
@@ -97,7 +98,7 @@ function listen(options: ServerOptions, version: string): ListeningServer {
       },
     });
   } catch (error) {
-    throw new ListenError(explainListenError(error, options));
+    throw new ListenError(options, listenFailure(error));
   }
   return {
     url: wsUrl(bunServer.hostname, bunServer.port),
@@ -108,16 +109,15 @@ function listen(options: ServerOptions, version: string): ListeningServer {
   };
 }
 
-function explainListenError(error: unknown, options: ServerOptions): string {
-  const where = formatAddress(options.host, options.port);
+/** Why Bun could not listen, in words for the log. */
+function listenFailure(error: unknown): string {
   switch ((error as { code?: string }).code) {
     case "EADDRINUSE":
-      return `cannot listen on ${where}: address already in use`;
+      return "address already in use";
     case "EACCES":
-      return `cannot listen on ${where}: permission denied`;
+      return "permission denied";
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return `cannot listen on ${where}: ${message}`;
+  return messageOf(error);
 }
 
 export const bunRuntime: Runtime = {

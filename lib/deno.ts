@@ -8,6 +8,7 @@ import {
   formatAddress,
   ListenError,
   type ListeningServer,
+  messageOf,
   type Runtime,
   wsUrl,
 } from "./runtime.ts";
@@ -82,7 +83,7 @@ function listen(options: ServerOptions, version: string): ListeningServer {
       handler: denoHandler(server),
     });
   } catch (error) {
-    throw new ListenError(explainListenError(error, options));
+    throw new ListenError(options, listenFailure(error));
   }
   const addr = bound ?? httpServer.addr;
   return {
@@ -94,19 +95,14 @@ function listen(options: ServerOptions, version: string): ListeningServer {
   };
 }
 
-function explainListenError(error: unknown, options: ServerOptions): string {
-  const where = formatAddress(options.host, options.port);
-  if (error instanceof Deno.errors.AddrInUse) {
-    return `cannot listen on ${where}: address already in use`;
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    return `cannot listen on ${where}: permission denied`;
-  }
+/** Why Deno could not listen, in words for the log. */
+function listenFailure(error: unknown): string {
+  if (error instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotCapable) {
-    return `cannot listen on ${where}: network access not granted (run with --allow-net)`;
+    return "network access not granted (run with --allow-net)";
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return `cannot listen on ${where}: ${message}`;
+  return messageOf(error);
 }
 
 export const denoRuntime: Runtime = {

@@ -33,10 +33,17 @@ export interface Runtime {
 
 /** The port could not be bound: in use, not permitted, bad address. */
 export class ListenError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(where: { host: string; port: number }, reason: string) {
+    super(
+      `cannot listen on ${formatAddress(where.host, where.port)}: ${reason}`,
+    );
     this.name = "ListenError";
   }
+}
+
+/** An error's message, for errors a runtime throws that we do not know. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** `ws://host:port/`, with IPv6 addresses in brackets. */

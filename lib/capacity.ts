@@ -1,0 +1,37 @@
+/**
+ * `--max-clients`: a fixed number of client slots. A slot is taken when we
+ * decide to upgrade a request, before the runtime writes its 101, and given
+ * back when that socket closes, so clients that are mid-handshake count too
+ * and a burst of simultaneous handshakes can never be over-admitted.
+ */
+
+/** One held slot; giving it back twice is harmless. */
+export interface Slot {
+  release(): void;
+}
+
+export class ClientSlots {
+  private used = 0;
+
+  /** @param limit how many slots exist; 0 means unlimited. */
+  constructor(readonly limit: number) {}
+
+  /** Slots held right now: open clients plus handshakes in flight. */
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** A slot, or `undefined` when all are taken. */
+  take(): Slot | undefined {
+    if (this.limit > 0 && this.used >= this.limit) return undefined;
+    this.used++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.used--;
+      },
+    };
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * RFC 6455 §4.2.1 checks of an opening handshake, done by us before the
+ * runtime sees the request, because both runtimes are lax (measured with raw
+ * requests over TCP, Deno 2.9.6 and Bun 1.4.5):
+ *
+ * - Deno's `upgradeWebSocket` answers 101 to `Sec-WebSocket-Version: 12`, to
+ *   no version at all, and to keys that do not decode to 16 bytes;
+ * - Bun's `server.upgrade` answers 101 when `Connection` lacks the `upgrade`
+ *   token (e.g. `Connection: keep-alive`).
+ *
+ * Only requests carrying `Upgrade: websocket` get here; a plain GET still
+ * gets the page.
+ */
+import { hasToken } from "./tokens.ts";
+
+/** The one protocol version RFC 6455 defines. */
+export const WEBSOCKET_VERSION = "13";
+
+/** Why a handshake is refused before the runtime is asked to upgrade. */
+export interface HandshakeProblem {
+  /** 400 for a malformed request, 426 for a version we do not speak. */
+  readonly status: 400 | 426;
+  /** A short reason for the response body. */
+  readonly message: string;
+}
+
+// 16 bytes are 24 base64 characters, the last two of them padding.
+const KEY_OF_16_BYTES = /^[A-Za-z0-9+/]{22}==$/;
+
+/** `undefined` when the request is a well-formed RFC 6455 handshake. */
+export function checkHandshake(request: Request): HandshakeProblem | undefined {
+  const { headers } = request;
+  if (request.method !== "GET") {
+    return badRequest(`the handshake must be a GET, not ${request.method}`);
+  }
+  if (!hasToken(headers.get("upgrade"), "websocket")) {
+    return badRequest("Upgrade must be 'websocket'");
+  }
+  if (!hasToken(headers.get("connection"), "upgrade")) {
+    return badRequest("Connection must contain 'upgrade'");
+  }
+  // A repeated header arrives joined with ", " and so fails as it should.
+  const key = headers.get("sec-websocket-key");
+  if (key === null) return badRequest("Sec-WebSocket-Key is missing");
+  if (!KEY_OF_16_BYTES.test(key.trim())) {
+    return badRequest("Sec-WebSocket-Key must be 16 bytes in base64");
+  }
+  if (headers.get("sec-websocket-version")?.trim() !== WEBSOCKET_VERSION) {
+    return {
+      status: 426,
+      message: `Sec-WebSocket-Version must be ${WEBSOCKET_VERSION}`,
+    };
+  }
+  return undefined;
+}
+
+function badRequest(message: string): HandshakeProblem {
+  return { status: 400, message };
+}

@@ -40,6 +40,8 @@ export class EchoStats {
   binaryMessagesOut = 0;
   textBytesOut = 0;
   binaryBytesOut = 0;
+  /** Closed connections by close code (1005: none given, 1006: abnormal). */
+  readonly closeCodes: Map<number, number> = new Map();
 }
 
 export class EchoHub<S> {
@@ -102,6 +104,8 @@ export class EchoHub<S> {
   /** Forgets the client; safe to call more than once for one socket. */
   closed(socket: S, code: number, reason: string): void {
     if (!this.clients.delete(socket)) return;
+    const closeCodes = this.stats.closeCodes;
+    closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
     if (this.clients.size === 0) this.onEmpty?.();
     if (this.debug) {
       const { id, remote } = this.transport.info(socket);

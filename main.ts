@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number | undefined> {
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     log.error("{message}", { message: error.message });
-    return 1;
+    return error.exitCode;
   }
 }
 
@@ -112,6 +112,14 @@ const serveExport = createServeExport(
         command.kind === "help" ? HELP : `${NAME} ${VERSION}\n`,
       );
       process.exit(0);
+    }
+    if (command.options.tls) {
+      // Deno listens here and `deno serve` has no way to serve TLS for us;
+      // serving plain ws:// when wss:// was asked for would be worse.
+      process.stderr.write(
+        `${NAME}: --cert/--key cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead\n`,
+      );
+      process.exit(2);
     }
     configureLogging(command.options);
     return createDenoServer(command.options, VERSION);

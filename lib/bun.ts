@@ -19,6 +19,7 @@ import {
   wsUrl,
 } from "./runtime.ts";
 import { createEchoServer } from "./server.ts";
+import { explainTlsError, isTlsSetupError } from "./tls.ts";
 
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
@@ -30,7 +31,10 @@ export interface BunSocket<T> {
 interface BunServer {
   readonly port: number;
   readonly hostname: string;
-  upgrade(request: Request, options: { data: unknown }): boolean;
+  upgrade(
+    request: Request,
+    options: { data: unknown; headers?: Record<string, string> },
+  ): boolean;
   requestIP(request: Request): { address: string; port: number } | null;
   stop(closeActiveConnections?: boolean): Promise<void>;
 }
@@ -44,6 +48,7 @@ interface BunWebSocketHandler<T> {
 interface BunServeOptions<T> {
   port: number;
   hostname: string;
+  tls?: { cert: string; key: string };
   fetch(request: Request, server: BunServer): Response | undefined;
   websocket: BunWebSocketHandler<T>;
 }
@@ -59,7 +64,12 @@ function bun(): BunApi {
 
 /** Who a socket is; Bun keeps it as the socket's `data`. */
 class BunPeer implements PeerInfo {
-  constructor(readonly id: number, readonly remote: string) {}
+  constructor(
+    readonly id: number,
+    readonly remote: string,
+    /** Gives the client slot back when the socket closes. */
+    readonly release: () => void = () => {},
+  ) {}
 }
 
 type Socket = BunSocket<BunPeer>;
@@ -82,26 +92,38 @@ function listen(options: ServerOptions, version: string): ListeningServer {
     bunServer = bun().serve<BunPeer>({
       port: options.port,
       hostname: options.host,
+      ...(options.tls && {
+        tls: { cert: options.tls.cert, key: options.tls.key },
+      }),
       fetch(request, self) {
-        return handle(request, () => {
+        return handle(request, ({ protocol, release }) => {
           const ip = self.requestIP(request);
           const remote = ip ? formatAddress(ip.address, ip.port) : "unknown";
-          const data = new BunPeer(hub.nextId(), remote);
-          if (self.upgrade(request, { data })) return undefined;
+          const data = new BunPeer(hub.nextId(), remote, release);
+          // Without this header Bun answers the client's first offered
+          // protocol by itself; an empty value makes it answer none.
+          const headers = { "Sec-WebSocket-Protocol": protocol ?? "" };
+          if (self.upgrade(request, { data, headers })) return undefined;
           throw new Error("Bun refused the upgrade");
         });
       },
       websocket: {
         open: (ws) => hub.open(ws),
         message: (ws, message) => hub.message(ws, message),
-        close: (ws, code, reason) => hub.closed(ws, code, reason),
+        close: (ws, code, reason) => {
+          ws.data.release();
+          hub.closed(ws, code, reason);
+        },
       },
     });
   } catch (error) {
+    if (options.tls && isTlsSetupError(error)) {
+      throw new ListenError(options, explainTlsError(error, options.tls), 2);
+    }
     throw new ListenError(options, listenFailure(error));
   }
   return {
-    url: wsUrl(bunServer.hostname, bunServer.port),
+    url: wsUrl(bunServer.hostname, bunServer.port, options.tls !== undefined),
     port: bunServer.port,
     hub,
     startDraining: () => server.draining = true,

@@ -3,6 +3,7 @@
  * Only this module (and `bun.ts` for Bun) touches runtime APIs.
  */
 import type { PeerInfo, Transport } from "./echo.ts";
+import type { Upgrade } from "./http.ts";
 import type { ServerOptions } from "./options.ts";
 import {
   formatAddress,
@@ -12,7 +13,15 @@ import {
   type Runtime,
   wsUrl,
 } from "./runtime.ts";
-import { createEchoServer, type EchoServer } from "./server.ts";
+import {
+  createEchoServer,
+  type EchoServer,
+  type ServiceOptions,
+} from "./server.ts";
+import { explainTlsError, isTlsSetupError } from "./tls.ts";
+
+/** RFC 6455 §7.1.5: the connection closed without a close frame. */
+const ABNORMAL_CLOSURE = 1006;
 
 /** One accepted WebSocket and who it is. */
 export class DenoPeer implements PeerInfo {
@@ -36,7 +45,7 @@ function runtimeInfo() {
 }
 
 export function createDenoServer(
-  options: Pick<ServerOptions, "debug">,
+  options: ServiceOptions,
   version: string,
 ): EchoServer<DenoPeer> {
   return createEchoServer(options, transport, runtimeInfo(), version);
@@ -46,14 +55,19 @@ export function createDenoServer(
 export function denoHandler(server: EchoServer<DenoPeer>): Deno.ServeHandler {
   const { hub, handle } = server;
   return (request, { remoteAddr }) => {
-    const upgrade = () => {
-      const { socket, response } = Deno.upgradeWebSocket(request);
+    const upgrade: Upgrade = ({ protocol, release }) => {
+      const { socket, response } = Deno.upgradeWebSocket(request, { protocol });
       const peer = new DenoPeer(socket, hub.nextId(), describe(remoteAddr));
       // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
       socket.binaryType = "arraybuffer";
       socket.onopen = () => hub.open(peer);
       socket.onmessage = (event) => hub.message(peer, event.data);
-      socket.onclose = (event) => hub.closed(peer, event.code, event.reason);
+      // Deno reports code 0 when TCP drops without a close frame; RFC 6455
+      // §7.1.5 calls that 1006, as Bun does.
+      socket.onclose = (event) =>
+        hub.closed(peer, event.code || ABNORMAL_CLOSURE, event.reason);
+      // Deno fires close also when the handshake never completes.
+      socket.addEventListener("close", release);
       return response;
     };
     return handle(request, upgrade) ?? internalError();
@@ -78,16 +92,20 @@ function listen(options: ServerOptions, version: string): ListeningServer {
     httpServer = Deno.serve({
       port: options.port,
       hostname: options.host,
+      ...(options.tls && { cert: options.tls.cert, key: options.tls.key }),
       // Silences Deno's own "Listening on" line; main.ts logs the real URL.
       onListen: (addr) => bound = addr,
       handler: denoHandler(server),
     });
   } catch (error) {
+    if (options.tls && isTlsSetupError(error)) {
+      throw new ListenError(options, explainTlsError(error, options.tls), 2);
+    }
     throw new ListenError(options, listenFailure(error));
   }
   const addr = bound ?? httpServer.addr;
   return {
-    url: wsUrl(addr.hostname, addr.port),
+    url: wsUrl(addr.hostname, addr.port, options.tls !== undefined),
     port: addr.port,
     hub: server.hub,
     startDraining: () => server.draining = true,

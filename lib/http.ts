@@ -1,10 +1,14 @@
 /**
  * The HTTP side, runtime-agnostic: hands WebSocket upgrades (on any path, as
- * Qt's echoserver accepts them) to the runtime, and answers the plain routes:
- * the browser client page, `/healthz`, and 404 for everything else.
+ * Qt's echoserver accepts them) that pass the access gate to the runtime,
+ * and answers the plain routes: the browser client page, `/healthz`,
+ * `/metrics`, and 404 for everything else.
  */
+import type { Admission, Refusal, UpgradeGate } from "./access.ts";
 import type { EchoStats } from "./echo.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_HTML } from "./page.ts";
+import { hasToken } from "./tokens.ts";
 
 /** What the HTTP side reads of the echo core. */
 export interface HubView {
@@ -18,11 +22,13 @@ export interface RuntimeInfo {
 }
 
 /**
- * Performs the runtime's upgrade of the request being handled. Returns the
- * response to send (Deno), `undefined` when the runtime answers by itself
- * (Bun), and throws when the runtime refuses the handshake.
+ * Performs the runtime's upgrade of the request being handled, answering
+ * with `admission.protocol` and calling `admission.release` once the socket
+ * has closed. Returns the response to send (Deno), `undefined` when the
+ * runtime answers by itself (Bun), and throws when the runtime refuses the
+ * handshake.
  */
-export type Upgrade = () => Response | undefined;
+export type Upgrade = (admission: Admission) => Response | undefined;
 
 export type HttpHandler = (
   request: Request,
@@ -38,15 +44,20 @@ export interface HttpDeps {
   startedAt: number;
   /** True once shutdown has begun. */
   isDraining: () => boolean;
+  /** Decides which upgrades go ahead, and counts the refused ones. */
+  gate: UpgradeGate;
 }
 
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
   return (request, upgrade) => {
     if (wantsWebSocket(request)) {
       if (deps.isDraining()) {
+        deps.gate.refused.draining++;
         return textResponse(503, "Shutting down\n", { "retry-after": "5" });
       }
-      return handleUpgrade(upgrade);
+      const decision = deps.gate.admit(request);
+      if (decision.kind === "refuse") return refusalResponse(decision);
+      return handleUpgrade(upgrade, decision, deps.gate);
     }
 
     const { pathname } = new URL(request.url);
@@ -55,6 +66,13 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
         return onlyGet(request) ?? htmlResponse(request, PAGE_HTML);
       case "/healthz":
         return onlyGet(request) ?? jsonResponse(request, health(deps));
+      case "/metrics":
+        return onlyGet(request) ??
+          bodyResponse(
+            request,
+            renderMetrics({ ...deps, refused: deps.gate.refused }),
+            METRICS_CONTENT_TYPE,
+          );
       default:
         return textResponse(404, "Not Found\n");
     }
@@ -66,20 +84,25 @@ export function wantsWebSocket(request: Request): boolean {
   return hasToken(request.headers.get("upgrade"), "websocket");
 }
 
-/** Whether a comma-separated header value contains `token`, ignoring case. */
-export function hasToken(value: string | null, token: string): boolean {
-  if (value === null) return false;
-  return value.split(",").some((part) => part.trim().toLowerCase() === token);
-}
-
-function handleUpgrade(upgrade: Upgrade): Response | undefined {
+function handleUpgrade(
+  upgrade: Upgrade,
+  admission: Admission,
+  gate: UpgradeGate,
+): Response | undefined {
   try {
-    return upgrade();
+    return upgrade(admission);
   } catch (error) {
+    // No socket will ever close for this request: give its slot back.
+    admission.release();
     // The runtime found the handshake malformed: that is the client's fault.
+    gate.refused.bad_request++;
     const reason = error instanceof Error ? error.message : String(error);
     return textResponse(400, `Bad WebSocket handshake: ${reason}\n`);
   }
+}
+
+function refusalResponse(refusal: Refusal): Response {
+  return textResponse(refusal.status, refusal.message + "\n", refusal.headers);
 }
 
 function health(deps: HttpDeps) {
@@ -96,6 +119,7 @@ function health(deps: HttpDeps) {
     messagesOut: { text: s.textMessagesOut, binary: s.binaryMessagesOut },
     bytesIn: { text: s.textBytesIn, binary: s.binaryBytesIn },
     bytesOut: { text: s.textBytesOut, binary: s.binaryBytesOut },
+    refusedUpgrades: { ...deps.gate.refused },
   };
 }
 

@@ -2,11 +2,22 @@
  * Command-line parsing: argv (and a few environment variables) in, a typed
  * command out. Nothing here prints or exits; bad input becomes a
  * {@linkcode UsageError} that `main.ts` reports as one line with its exit code.
+ * The only I/O is reading the `--cert`/`--key` files (through an injected
+ * reader), so that an unreadable one is bad input like any other.
  *
  * `node:util` `parseArgs` is used because JSR's `@std/cli` cannot be reached
  * from our build machines, and it is built into both Deno and Bun.
  */
 import { parseArgs } from "node:util";
+import { normalizeOrigin } from "./origin.ts";
+import { isProtocolName } from "./subprotocol.ts";
+import {
+  loadTlsCredentials,
+  readTextFile,
+  type TextFileReader,
+  type TlsCredentials,
+  TlsFileError,
+} from "./tls.ts";
 
 export type LogFormat = "pretty" | "json";
 
@@ -16,6 +27,16 @@ export interface ServerOptions {
   host: string;
   debug: boolean;
   logFormat: LogFormat;
+  /** `--origin`, normalized; empty means any origin may connect. */
+  origins: string[];
+  /** `--require-origin`: refuse handshakes without an `Origin` header. */
+  requireOrigin: boolean;
+  /** `--protocol`: subprotocols we negotiate, in our order of listing. */
+  protocols: string[];
+  /** `--max-clients`: most clients at once; 0 is unlimited. */
+  maxClients: number;
+  /** `--cert` and `--key`, read; `undefined` serves plain `ws://`. */
+  tls: TlsCredentials | undefined;
 }
 
 export type Command =
@@ -50,8 +71,20 @@ Options:
   -h, --help             show this help and exit
   -V, --version          show the version and exit
 
-HTTP routes: GET / (browser echo client), GET /healthz (JSON status).
-Any path accepts a WebSocket upgrade.
+Access and transport:
+      --origin ORIGIN    allow browser pages from ORIGIN (repeatable, e.g.
+                         https://example.com); others get 403. Default: any
+      --require-origin   with --origin: also refuse clients that send no
+                         Origin header (non-browser clients send none)
+      --protocol NAME    a subprotocol we speak (repeatable); the first the
+                         client offers is chosen. Default: none
+      --max-clients N    most clients at once, others get 503 (default 0,
+                         unlimited)
+      --cert FILE        PEM certificate chain: serve wss:// and https://
+      --key FILE         PEM private key for --cert
+
+HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
+GET /metrics (Prometheus). Any path accepts a WebSocket upgrade.
 `;
 
 const SPEC = {
@@ -61,12 +94,22 @@ const SPEC = {
   "log-format": { type: "string", default: "pretty" },
   help: { type: "boolean", short: "h", default: false },
   version: { type: "boolean", short: "V", default: false },
+  origin: { type: "string", multiple: true },
+  "require-origin": { type: "boolean", default: false },
+  protocol: { type: "string", multiple: true },
+  "max-clients": { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
 } as const;
 
 /** Reads an environment variable; injected so tests need no real environment. */
 export type EnvReader = (name: string) => string | undefined;
 
-export function parseCommand(args: string[], env: EnvReader): Command {
+export function parseCommand(
+  args: string[],
+  env: EnvReader,
+  readFile: TextFileReader = readTextFile,
+): Command {
   const { values, positionals } = parseOrExplain(args);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
@@ -86,6 +129,11 @@ export function parseCommand(args: string[], env: EnvReader): Command {
       host: parseHost(values.host ?? DEFAULT_HOST),
       debug: values.debug,
       logFormat: parseLogFormat(values["log-format"]),
+      origins: parseOrigins(values.origin ?? [], values["require-origin"]),
+      requireOrigin: values["require-origin"],
+      protocols: parseProtocols(values.protocol ?? []),
+      maxClients: parseCount(values["max-clients"] ?? "0", "--max-clients"),
+      tls: parseTls(values.cert, values.key, readFile),
     },
   };
 }
@@ -148,4 +196,53 @@ function parseLogFormat(text: string): LogFormat {
   throw new UsageError(
     `--log-format must be 'pretty' or 'json', got '${text}'`,
   );
+}
+
+function parseOrigins(texts: string[], requireOrigin: boolean): string[] {
+  if (requireOrigin && texts.length === 0) {
+    throw new UsageError("--require-origin needs at least one --origin");
+  }
+  return texts.map((text) => {
+    const origin = normalizeOrigin(text);
+    if (origin === undefined) {
+      throw new UsageError(
+        `--origin must be an origin like 'https://example.com' (scheme, host, optional port), got '${text}'`,
+      );
+    }
+    return origin;
+  });
+}
+
+function parseProtocols(names: string[]): string[] {
+  for (const name of names) {
+    if (!isProtocolName(name)) {
+      throw new UsageError(
+        `--protocol must be an HTTP token (letters, digits, !#$%&'*+-.^_\`|~), got '${name}'`,
+      );
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** A whole number from 0 up, e.g. for limits where 0 means "no limit". */
+export function parseCount(text: string, source: string): number {
+  if (!/^\d{1,15}$/.test(text.trim())) {
+    throw new UsageError(
+      `${source} must be a whole number from 0 up, got '${text}'`,
+    );
+  }
+  return Number(text);
+}
+
+function parseTls(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+  readFile: TextFileReader,
+): TlsCredentials | undefined {
+  try {
+    return loadTlsCredentials(certFile, keyFile, readFile);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new UsageError(error.message);
+    throw error;
+  }
 }

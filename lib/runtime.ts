@@ -31,9 +31,17 @@ export interface Runtime {
   onShutdownSignal(handler: (signal: string) => void): void;
 }
 
-/** The port could not be bound: in use, not permitted, bad address. */
+/**
+ * The port could not be bound: in use, not permitted, bad address (exit
+ * code 1); or the TLS certificate and key were refused (exit code 2, bad
+ * input).
+ */
 export class ListenError extends Error {
-  constructor(where: { host: string; port: number }, reason: string) {
+  constructor(
+    where: { host: string; port: number },
+    reason: string,
+    readonly exitCode = 1,
+  ) {
     super(
       `cannot listen on ${formatAddress(where.host, where.port)}: ${reason}`,
     );
@@ -46,10 +54,10 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** `ws://host:port/`, with IPv6 addresses in brackets. */
-export function wsUrl(hostname: string, port: number): string {
+/** `ws://host:port/` (`wss://` when `secure`), IPv6 addresses in brackets. */
+export function wsUrl(hostname: string, port: number, secure = false): string {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return `ws://${host}:${port}/`;
+  return `${secure ? "wss" : "ws"}://${host}:${port}/`;
 }
 
 /** `host:port`, with IPv6 addresses in brackets, for logs. */

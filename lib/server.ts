@@ -3,6 +3,7 @@
  * runtimes' glue call this with their own {@linkcode Transport}, so the two
  * servers behave the same by construction.
  */
+import { UpgradeGate } from "./access.ts";
 import { EchoHub, type Transport } from "./echo.ts";
 import {
   createHttpHandler,
@@ -14,20 +15,29 @@ import type { ServerOptions } from "./options.ts";
 
 export interface EchoServer<S> {
   readonly hub: EchoHub<S>;
+  readonly gate: UpgradeGate;
   readonly handle: HttpHandler;
   /** Set once shutdown begins; new upgrades are then refused. */
   draining: boolean;
 }
 
+/** The options that shape how the echo service behaves (not where it listens). */
+export type ServiceOptions = Pick<
+  ServerOptions,
+  "debug" | "origins" | "requireOrigin" | "protocols" | "maxClients"
+>;
+
 export function createEchoServer<S>(
-  options: Pick<ServerOptions, "debug">,
+  options: ServiceOptions,
   transport: Transport<S>,
   runtime: RuntimeInfo,
   version: string,
 ): EchoServer<S> {
   const hub = new EchoHub(transport, logger("echo"), options.debug);
+  const gate = new UpgradeGate(options);
   const server: EchoServer<S> = {
     hub,
+    gate,
     draining: false,
     handle: createHttpHandler({
       hub,
@@ -35,6 +45,7 @@ export function createEchoServer<S>(
       version,
       startedAt: Date.now(),
       isDraining: () => server.draining,
+      gate,
     }),
   };
   return server;

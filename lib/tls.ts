@@ -102,11 +102,11 @@ export function isTlsSetupError(error: unknown): boolean {
   return /certificate|private key|keys may not be consistent/i.test(message);
 }
 
-/** One line for a certificate/key pair the runtime would not load. */
+/** Why the runtime would not load a certificate/key pair, for the log. */
 export function explainTlsError(
   error: unknown,
   tls: Pick<TlsCredentials, "certFile" | "keyFile">,
 ): string {
   const message = error instanceof Error ? error.message : String(error);
-  return `--cert/--key: cannot use '${tls.certFile}' with '${tls.keyFile}': ${message}`;
+  return `--cert '${tls.certFile}' and --key '${tls.keyFile}' were refused: ${message}`;
 }

@@ -18,8 +18,9 @@ export class TestClient implements AsyncDisposable {
   private queue: Received[] = [];
   private waiters: Array<(message: Received) => void> = [];
 
-  constructor(url: string, protocols?: string | string[]) {
-    this.socket = new WebSocket(url, protocols);
+  /** `options` may carry Deno's `client`, e.g. to trust a test CA for wss. */
+  constructor(url: string, options?: string | string[] | WebSocketOptions) {
+    this.socket = new WebSocket(url, options);
     this.socket.binaryType = "arraybuffer";
     this.opened = new Promise((resolve, reject) => {
       this.socket.addEventListener("open", () => resolve(), { once: true });
@@ -93,9 +94,9 @@ export class TestClient implements AsyncDisposable {
 /** Opens a client and waits until the handshake is done. */
 export async function connect(
   url: string,
-  protocols?: string | string[],
+  options?: string | string[] | WebSocketOptions,
 ): Promise<TestClient> {
-  const client = new TestClient(url, protocols);
+  const client = new TestClient(url, options);
   await client.opened;
   return client;
 }

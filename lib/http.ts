@@ -10,6 +10,9 @@ import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_HTML } from "./page.ts";
 import { hasToken } from "./tokens.ts";
 
+// Still importable from here, where it used to live.
+export { hasToken };
+
 /** What the HTTP side reads of the echo core. */
 export interface HubView {
   readonly size: number;

@@ -53,12 +53,12 @@ const BAD_INPUTS: BadInput[] = [
     name: "a key that does not belong to the certificate",
     args: ["--cert", mine.certFile, "--key", other.keyFile],
     stderr: new RegExp(
-      `--cert/--key: cannot use '${mine.certFile}' with '${other.keyFile}': .+\\n$`,
+      `cannot listen on 127\\.0\\.0\\.1:0: --cert '${mine.certFile}' and --key '${other.keyFile}' were refused: .+\\n$`,
     ),
   },
   {
-    name: "--max-clients -1",
-    args: ["--max-clients", "-1"],
+    name: "--max-clients=-1",
+    args: ["--max-clients=-1"],
     stderr: "wsecho: --max-clients must be a whole number from 0 up, got '-1'" +
       hint,
   },

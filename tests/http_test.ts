@@ -1,5 +1,6 @@
 /** Unit tests of the runtime-agnostic HTTP side. */
 import assert from "node:assert/strict";
+import { UpgradeGate } from "../lib/access.ts";
 import { EchoStats } from "../lib/echo.ts";
 import { createHttpHandler, hasToken, type Upgrade } from "../lib/http.ts";
 
@@ -13,6 +14,12 @@ function handler(draining = false) {
     version: "1.2.3",
     startedAt: Date.now() - 2000,
     isDraining: () => draining,
+    gate: new UpgradeGate({
+      origins: [],
+      requireOrigin: false,
+      protocols: [],
+      maxClients: 0,
+    }),
   });
 }
 
@@ -20,7 +27,14 @@ const noUpgrade: Upgrade = () => assert.fail("must not upgrade");
 const request = (path: string, init?: RequestInit) =>
   new Request(`http://localhost${path}`, init);
 const upgradeRequest = (path = "/") =>
-  request(path, { headers: { upgrade: "websocket", connection: "Upgrade" } });
+  request(path, {
+    headers: {
+      upgrade: "websocket",
+      connection: "Upgrade",
+      "sec-websocket-key": btoa("0123456789abcdef"),
+      "sec-websocket-version": "13",
+    },
+  });
 
 Deno.test("GET / serves the self-contained HTML client", async () => {
   const response = handler()(request("/"), noUpgrade)!;

@@ -9,6 +9,15 @@ import {
 
 const noEnv = () => undefined;
 
+/** The access and TLS options without their flags (tests/access_options_test.ts). */
+const ACCESS_DEFAULTS = {
+  origins: [],
+  requireOrigin: false,
+  protocols: [],
+  maxClients: 0,
+  tls: undefined,
+};
+
 function serveOptions(args: string[], env: Record<string, string> = {}) {
   const command = parseCommand(args, (name) => env[name]);
   assert.equal(command.kind, "serve");
@@ -31,6 +40,7 @@ Deno.test("defaults match Qt's echoserver: all interfaces, port 1234, no debug",
     host: DEFAULT_HOST,
     debug: false,
     logFormat: "pretty",
+    ...ACCESS_DEFAULTS,
   });
   assert.equal(DEFAULT_PORT, 1234);
   assert.equal(DEFAULT_HOST, "0.0.0.0");
@@ -42,10 +52,17 @@ Deno.test("short and long flags", () => {
     host: "::",
     debug: true,
     logFormat: "pretty",
+    ...ACCESS_DEFAULTS,
   });
   assert.deepEqual(
     serveOptions(["--port=0", "--host", "[::1]", "--log-format", "json"]),
-    { port: 0, host: "::1", debug: false, logFormat: "json" },
+    {
+      port: 0,
+      host: "::1",
+      debug: false,
+      logFormat: "json",
+      ...ACCESS_DEFAULTS,
+    },
   );
 });
 

@@ -68,7 +68,7 @@ class BunPeer implements PeerInfo {
     readonly id: number,
     readonly remote: string,
     /** Gives the client slot back when the socket closes. */
-    readonly release: () => void = () => {},
+    readonly release: () => void,
   ) {}
 }
 

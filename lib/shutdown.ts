@@ -7,8 +7,12 @@ import process from "node:process";
 import { logger } from "./log.ts";
 import type { ListeningServer, Runtime } from "./runtime.ts";
 
-/** Deno Deploy gives a process 5 s after SIGINT; stay inside that window. */
-export const SHUTDOWN_TIMEOUT_MS = 5000;
+/**
+ * How long clients get to answer the 1001 close frame. Deno Deploy kills a
+ * process 5 s after SIGINT; this wait plus closing the listener (at most
+ * 1 s, below) must stay inside that window.
+ */
+export const SHUTDOWN_TIMEOUT_MS = 3500;
 
 /** The close code RFC 6455 §7.4.1 names for a server going down. */
 export const GOING_AWAY = 1001;
@@ -17,10 +21,17 @@ export type Stoppable = Pick<ListeningServer, "hub" | "startDraining"> & {
   close?: () => Promise<void>;
 };
 
+/**
+ * Ends the process once this server has drained; `deno serve --parallel`
+ * workers and `--workers` primaries replace it to wait for their siblings.
+ */
+export type Exit = (code: number) => void;
+
 export function installGracefulShutdown(
   runtime: Runtime,
   server: Stoppable,
   timeoutMs = SHUTDOWN_TIMEOUT_MS,
+  exit: Exit = (code) => process.exit(code),
 ): void {
   const log = logger("shutdown");
   let stopping = false;
@@ -53,7 +64,7 @@ export function installGracefulShutdown(
     // Closing the listener also drops any connection that is still open.
     await withTimeout(server.close?.(), 1000);
     log.info("stopped");
-    process.exit(0);
+    exit(0);
   });
 }
 

@@ -4,6 +4,7 @@
  * and answers the plain routes: the browser client page, `/healthz`,
  * `/metrics`, and 404 for everything else.
  */
+import process from "node:process";
 import type { Admission, Refusal, UpgradeGate } from "./access.ts";
 import type { EchoStats } from "./echo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
@@ -52,6 +53,8 @@ export interface HttpDeps {
 }
 
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
+  // Tells apart servers that share a pid: `deno serve --parallel` workers.
+  const instance = crypto.randomUUID().slice(0, 8);
   return (request, upgrade) => {
     if (wantsWebSocket(request)) {
       if (deps.isDraining()) {
@@ -68,7 +71,8 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       case "/":
         return onlyGet(request) ?? htmlResponse(request, PAGE_HTML);
       case "/healthz":
-        return onlyGet(request) ?? jsonResponse(request, health(deps));
+        return onlyGet(request) ??
+          jsonResponse(request, health(deps, instance));
       case "/metrics":
         return onlyGet(request) ??
           bodyResponse(
@@ -108,13 +112,16 @@ function refusalResponse(refusal: Refusal): Response {
   return textResponse(refusal.status, refusal.message + "\n", refusal.headers);
 }
 
-function health(deps: HttpDeps) {
+function health(deps: HttpDeps, instance: string) {
   const s = deps.hub.stats;
   return {
     status: deps.isDraining() ? "draining" : "ok",
     version: deps.version,
     runtime: deps.runtime.name,
     runtimeVersion: deps.runtime.version,
+    // Which process answered: `--workers` and load balancers run several.
+    pid: process.pid,
+    instance,
     uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     clients: deps.hub.size,
     connectionsTotal: s.connectionsTotal,

@@ -5,6 +5,7 @@
  *   deno run -A main.ts --port 1234
  *   bun main.ts --port 1234
  *   deno serve main.ts            (uses the default export below)
+ *   deno run -A main.ts client ws://localhost:1234/   (console client)
  *
  * This file only wires things together: options → logging → runtime →
  * start, and signals for a graceful stop. Importing it has no side effects.
@@ -14,7 +15,10 @@ import config from "./deno.json" with { type: "json" };
 import { createDenoServer } from "./lib/deno.ts";
 import { createServeExport, denoLaunchMode } from "./lib/deno_serve.ts";
 import { logger, setupLogging } from "./lib/log.ts";
+import { runClient } from "./lib/client.ts";
 import {
+  CLIENT_COMMAND,
+  CLIENT_HELP,
   type Command,
   HELP,
   parseCommand,
@@ -46,6 +50,11 @@ export async function main(args: string[]): Promise<number | undefined> {
         `${NAME} ${VERSION} (${runtime.info.name} ${runtime.info.version})\n`,
       );
       return 0;
+    case "client-help":
+      process.stdout.write(CLIENT_HELP);
+      return 0;
+    case "client":
+      return await runClient(command.options);
   }
 
   const { options } = command;
@@ -134,8 +143,15 @@ const serveExport = createServeExport(
   },
 );
 
-/** How this process was started; decided once, before anything listens. */
-const launch = isBun() ? "run" : denoLaunchMode();
+/**
+ * How this process was started; decided once, before anything listens. The
+ * console client never runs under `deno serve`, so it skips the detection,
+ * which would take a client with narrower net access (`--allow-net=HOST`)
+ * for `deno serve` and silently do nothing.
+ */
+const launch = isBun() || process.argv[2] === CLIENT_COMMAND
+  ? "run"
+  : denoLaunchMode();
 
 // The export is left empty where we serve ourselves: Bun would otherwise
 // start a second server of its own for an entry module whose default export

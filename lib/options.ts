@@ -8,7 +8,7 @@
  * `node:util` `parseArgs` is used because JSR's `@std/cli` cannot be reached
  * from our build machines, and it is built into both Deno and Bun.
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { normalizeOrigin } from "./origin.ts";
 import { isProtocolName } from "./subprotocol.ts";
 import {
@@ -42,7 +42,9 @@ export interface ServerOptions {
 export type Command =
   | { kind: "serve"; options: ServerOptions }
   | { kind: "help" }
-  | { kind: "version" };
+  | { kind: "version" }
+  | { kind: "client"; options: ClientOptions }
+  | { kind: "client-help" };
 
 /** Bad command-line input: the message is one line meant for a person. */
 export class UsageError extends Error {
@@ -83,6 +85,8 @@ Access and transport:
       --cert FILE        PEM certificate chain: serve wss:// and https://
       --key FILE         PEM private key for --cert
 
+Console client: wsecho client URL [options] (see 'wsecho client --help').
+
 HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
 GET /metrics (Prometheus). Any path accepts a WebSocket upgrade.
 `;
@@ -110,7 +114,8 @@ export function parseCommand(
   env: EnvReader,
   readFile: TextFileReader = readTextFile,
 ): Command {
-  const { values, positionals } = parseOrExplain(args);
+  if (args[0] === CLIENT_COMMAND) return parseClientCommand(args.slice(1));
+  const { values, positionals } = parseOrExplain(args, SPEC);
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
   if (positionals.length > 0) {
@@ -138,11 +143,14 @@ export function parseCommand(
   };
 }
 
-function parseOrExplain(args: string[]) {
+function parseOrExplain<T extends ParseArgsOptionsConfig>(
+  args: string[],
+  spec: T,
+) {
   try {
     return parseArgs({
       args,
-      options: SPEC,
+      options: spec,
       strict: true,
       allowPositionals: true,
     });
@@ -245,4 +253,84 @@ function parseTls(
     if (error instanceof TlsFileError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+// ---------------------------------------------------------------------------
+// `wsecho client URL`: the console echo client (lib/client.ts).
+
+export const CLIENT_COMMAND = "client";
+
+/** What the console client needs, already validated. */
+export interface ClientOptions {
+  /** `ws://` or `wss://` URL of the echo server. */
+  url: string;
+  /** Send each line as a binary message (its UTF-8 bytes) instead of text. */
+  binary: boolean;
+  /** Send this one message instead of reading lines from stdin. */
+  message: string | undefined;
+  /** Log each echo with its round-trip time. */
+  debug: boolean;
+  logFormat: LogFormat;
+}
+
+export const CLIENT_HELP = `Usage: wsecho client URL [options]
+
+Connects to the WebSocket echo server at URL (ws:// or wss://), sends each
+line read from stdin as a message, and prints each echo on stdout: text as
+it came back, binary as lowercase hex. Exits 0 once stdin has ended, every
+echo has arrived and the connection has closed cleanly (code 1000).
+
+Options:
+  -m, --message TEXT     send TEXT once instead of reading stdin
+  -b, --binary           send binary messages (the UTF-8 bytes of each line)
+  -d, --debug            log each echo with its round-trip time (stderr)
+      --log-format FMT   "pretty" (default) or "json" (JSON Lines)
+  -h, --help             show this help and exit
+
+Exit codes: 0 all echoes received; 1 cannot connect, or the connection
+closed before every echo arrived; 2 bad command line.
+`;
+
+const CLIENT_SPEC = {
+  message: { type: "string", short: "m" },
+  binary: { type: "boolean", short: "b", default: false },
+  debug: { type: "boolean", short: "d", default: false },
+  "log-format": { type: "string", default: "pretty" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+export function parseClientCommand(args: string[]): Command {
+  const { values, positionals } = parseOrExplain(args, CLIENT_SPEC);
+  if (values.help) return { kind: "client-help" };
+  if (positionals.length === 0) {
+    throw new UsageError(
+      "client needs a URL, e.g. 'wsecho client ws://localhost:1234/'",
+    );
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  }
+  return {
+    kind: "client",
+    options: {
+      url: parseWebSocketUrl(positionals[0]),
+      binary: values.binary,
+      message: values.message,
+      debug: values.debug,
+      logFormat: parseLogFormat(values["log-format"]),
+    },
+  };
+}
+
+function parseWebSocketUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch { /* reported below */ }
+  if (url?.protocol !== "ws:" && url?.protocol !== "wss:") {
+    throw new UsageError(
+      `client URL must be a ws:// or wss:// URL, got '${text}'`,
+    );
+  }
+  return url.href;
 }

@@ -4,6 +4,7 @@
  *
  *   deno run -A main.ts --port 1234
  *   bun main.ts --port 1234
+ *   bun main.ts --workers 4       (Bun on Linux: 4 processes, one port)
  *   deno serve main.ts            (uses the default export below)
  *   deno run -A main.ts client ws://localhost:1234/   (console client)
  *
@@ -27,7 +28,16 @@ import {
 } from "./lib/options.ts";
 import { formatAddress, ListenError } from "./lib/runtime.ts";
 import { currentRuntime, isBun } from "./lib/runtimes.ts";
-import { installGracefulShutdown } from "./lib/shutdown.ts";
+import {
+  installGracefulShutdown,
+  SHUTDOWN_TIMEOUT_MS,
+} from "./lib/shutdown.ts";
+import {
+  checkWorkers,
+  followPrimary,
+  workerNumber,
+  WorkerPool,
+} from "./lib/workers.ts";
 
 export const VERSION: string = config.version;
 export const NAME = "wsecho";
@@ -58,10 +68,14 @@ export async function main(args: string[]): Promise<number | undefined> {
   }
 
   const { options } = command;
+  const refused = refuseWorkers(options, runtime.info.name);
+  if (refused !== undefined) return refused;
   configureLogging(options);
   const log = logger();
+  const worker = workerNumber((name) => process.env[name]);
+  const reusePort = options.workers > 1 || worker > 0;
   try {
-    const server = runtime.listen(options, VERSION);
+    const server = runtime.listen({ ...options, reusePort }, VERSION);
     log.info(
       "{name} {version} listening on {url} ({runtime} {runtimeVersion})",
       {
@@ -70,9 +84,20 @@ export async function main(args: string[]): Promise<number | undefined> {
         url: server.url,
         runtime: runtime.info.name,
         runtimeVersion: runtime.info.version,
+        pid: process.pid,
+        worker,
       },
     );
-    installGracefulShutdown(runtime, server);
+    if (worker > 0) followPrimary((name) => process.env[name]);
+    const pool = options.workers > 1
+      ? new WorkerPool(options.workers - 1, server.port, args)
+      : undefined;
+    installGracefulShutdown(
+      runtime,
+      server,
+      SHUTDOWN_TIMEOUT_MS,
+      pool?.exitAfterWorkers(SHUTDOWN_TIMEOUT_MS + 2000),
+    );
     return undefined;
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
@@ -86,11 +111,27 @@ function parseOrReport(args: string[]): Command | number {
   try {
     return parseCommand(args, readEnv);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(
-      `${NAME}: ${error.message} (see '${NAME} --help')\n`,
-    );
-    return error.exitCode;
+    return reportUsageError(error);
+  }
+}
+
+/** Reports a {@linkcode UsageError} as one line; returns its exit code. */
+function reportUsageError(error: unknown): number {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`${NAME}: ${error.message} (see '${NAME} --help')\n`);
+  return error.exitCode;
+}
+
+/** `--workers` where this runtime and OS can do it; else the exit code. */
+function refuseWorkers(
+  options: ServerOptions,
+  runtime: "deno" | "bun",
+): number | undefined {
+  try {
+    checkWorkers(options.workers, runtime, process.platform);
+    return undefined;
+  } catch (error) {
+    return reportUsageError(error);
   }
 }
 
@@ -130,6 +171,9 @@ const serveExport = createServeExport(
       );
       process.exit(2);
     }
+    // Deno runs the workers here: --parallel, not --workers.
+    const refused = refuseWorkers(command.options, "deno");
+    if (refused !== undefined) process.exit(refused);
     configureLogging(command.options);
     return createDenoServer(command.options, VERSION);
   },

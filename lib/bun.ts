@@ -13,6 +13,7 @@ import {
   formatAddress,
   ListenError,
   type ListeningServer,
+  type ListenOptions,
   messageOf,
   type Runtime,
   type RuntimeInfo,
@@ -49,6 +50,7 @@ interface BunServeOptions<T> {
   port: number;
   hostname: string;
   tls?: { cert: string; key: string };
+  reusePort: boolean;
   fetch(request: Request, server: BunServer): Response | undefined;
   websocket: BunWebSocketHandler<T>;
 }
@@ -84,7 +86,7 @@ function runtimeInfo(): RuntimeInfo {
   return { name: "bun", version: bun().version };
 }
 
-function listen(options: ServerOptions, version: string): ListeningServer {
+function listen(options: ListenOptions, version: string): ListeningServer {
   const server = createEchoServer(options, transport, runtimeInfo(), version);
   const { hub, handle } = server;
   let bunServer: BunServer;
@@ -95,6 +97,7 @@ function listen(options: ServerOptions, version: string): ListeningServer {
       ...(options.tls && {
         tls: { cert: options.tls.cert, key: options.tls.key },
       }),
+      reusePort: options.reusePort ?? false,
       fetch(request, self) {
         return handle(request, ({ protocol, release }) => {
           const ip = self.requestIP(request);

@@ -37,6 +37,8 @@ export interface ServerOptions {
   maxClients: number;
   /** `--cert` and `--key`, read; `undefined` serves plain `ws://`. */
   tls: TlsCredentials | undefined;
+  /** Processes serving the port (Bun, Linux): 1 is this process alone. */
+  workers: number;
 }
 
 export type Command =
@@ -85,6 +87,11 @@ Access and transport:
       --cert FILE        PEM certificate chain: serve wss:// and https://
       --key FILE         PEM private key for --cert
 
+Scaling:
+  -w, --workers N        serve the port from N processes (Bun on Linux,
+                         SO_REUSEPORT; default 1). On Deno use
+                         'deno serve --parallel main.ts' instead.
+
 Console client: wsecho client URL [options] (see 'wsecho client --help').
 
 HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
@@ -104,6 +111,7 @@ const SPEC = {
   "max-clients": { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  workers: { type: "string", short: "w" },
 } as const;
 
 /** Reads an environment variable; injected so tests need no real environment. */
@@ -139,6 +147,7 @@ export function parseCommand(
       protocols: parseProtocols(values.protocol ?? []),
       maxClients: parseCount(values["max-clients"] ?? "0", "--max-clients"),
       tls: parseTls(values.cert, values.key, readFile),
+      workers: values.workers === undefined ? 1 : parseWorkers(values.workers),
     },
   };
 }
@@ -253,6 +262,18 @@ function parseTls(
     if (error instanceof TlsFileError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** The most processes `--workers` starts; more only adds contention. */
+export const MAX_WORKERS = 128;
+
+function parseWorkers(text: string): number {
+  if (!/^\d{1,3}$/.test(text.trim()) || +text < 1 || +text > MAX_WORKERS) {
+    throw new UsageError(
+      `--workers must be a whole number from 1 to ${MAX_WORKERS}, got '${text}'`,
+    );
+  }
+  return Number(text);
 }
 
 // ---------------------------------------------------------------------------

@@ -23,10 +23,16 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+/** The options plus how to bind, decided by `main.ts`. */
+export interface ListenOptions extends ServerOptions {
+  /** SO_REUSEPORT, so that `--workers` processes share the port (Linux). */
+  reusePort?: boolean;
+}
+
 export interface Runtime {
   readonly info: RuntimeInfo;
   /** Starts listening; throws {@linkcode ListenError} when it cannot. */
-  listen(options: ServerOptions, version: string): ListeningServer;
+  listen(options: ListenOptions, version: string): ListeningServer;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onShutdownSignal(handler: (signal: string) => void): void;
 }

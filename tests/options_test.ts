@@ -18,6 +18,9 @@ const ACCESS_DEFAULTS = {
   tls: undefined,
 };
 
+/** `--workers` when not given (tests/workers_test.ts). */
+const WORKERS_DEFAULT = { workers: 1 };
+
 function serveOptions(args: string[], env: Record<string, string> = {}) {
   const command = parseCommand(args, (name) => env[name]);
   assert.equal(command.kind, "serve");
@@ -41,6 +44,7 @@ Deno.test("defaults match Qt's echoserver: all interfaces, port 1234, no debug",
     debug: false,
     logFormat: "pretty",
     ...ACCESS_DEFAULTS,
+    ...WORKERS_DEFAULT,
   });
   assert.equal(DEFAULT_PORT, 1234);
   assert.equal(DEFAULT_HOST, "0.0.0.0");
@@ -53,6 +57,7 @@ Deno.test("short and long flags", () => {
     debug: true,
     logFormat: "pretty",
     ...ACCESS_DEFAULTS,
+    ...WORKERS_DEFAULT,
   });
   assert.deepEqual(
     serveOptions(["--port=0", "--host", "[::1]", "--log-format", "json"]),
@@ -62,6 +67,8 @@ Deno.test("short and long flags", () => {
       debug: false,
       logFormat: "json",
       ...ACCESS_DEFAULTS,
+      ...WORKERS_DEFAULT,
+      ...WORKERS_DEFAULT,
     },
   );
 });

@@ -14,7 +14,11 @@
 import process from "node:process";
 import config from "./deno.json" with { type: "json" };
 import { createDenoServer } from "./lib/deno.ts";
-import { createServeExport, denoLaunchMode } from "./lib/deno_serve.ts";
+import {
+  createServeExport,
+  denoLaunchMode,
+  startServeWorker,
+} from "./lib/deno_serve.ts";
 import { logger, setupLogging } from "./lib/log.ts";
 import { runClient } from "./lib/client.ts";
 import {
@@ -204,6 +208,16 @@ const defaultExport: Partial<typeof serveExport> = launch === "run"
   ? {}
   : serveExport;
 export default defaultExport;
+
+/** An extra `deno serve --parallel` worker says it is there. */
+function announceWorker(): void {
+  logger().info("{name} {version} worker ready (deno serve --parallel)", {
+    name: NAME,
+    version: VERSION,
+  });
+}
+
+if (import.meta.main && launch === "serve") startServeWorker(announceWorker);
 
 if (import.meta.main && launch === "run") {
   const code = await main(process.argv.slice(2));

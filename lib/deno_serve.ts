@@ -6,12 +6,17 @@
  */
 import { denoHandler, type DenoPeer, denoRuntime } from "./deno.ts";
 import type { EchoServer } from "./server.ts";
-import { installGracefulShutdown } from "./shutdown.ts";
+import { siblings } from "./serve_workers.ts";
+import { installGracefulShutdown, SHUTDOWN_TIMEOUT_MS } from "./shutdown.ts";
 
 export interface ServeExport {
   fetch: Deno.ServeHandler;
   onListen: (addr: Deno.Addr) => void;
 }
+
+let listenedViaExport = false;
+/** Starts this isolate's server; set by {@linkcode createServeExport}. */
+let startHere: (() => void) | undefined;
 
 /**
  * The default export for `deno serve`. `create` builds the server on first
@@ -24,19 +29,38 @@ export function createServeExport(
   let handler: Deno.ServeHandler | undefined;
   const start = () => {
     const server = create();
-    installGracefulShutdown(denoRuntime, {
-      hub: server.hub,
-      startDraining: () => server.draining = true,
-    });
+    // Under --parallel, exiting is for the last worker to finish draining.
+    siblings.join();
+    installGracefulShutdown(
+      denoRuntime,
+      { hub: server.hub, startDraining: () => server.draining = true },
+      SHUTDOWN_TIMEOUT_MS,
+      (code) => siblings.exitWhenAllDone(code, SHUTDOWN_TIMEOUT_MS + 1000),
+    );
     return denoHandler(server);
   };
+  startHere = () => void (handler ??= start());
   return {
     fetch: (request, info) => (handler ??= start())(request, info),
     onListen(addr) {
+      listenedViaExport = true;
       handler ??= start();
       announce(addr);
     },
   };
+}
+
+/**
+ * Under `deno serve`, starts this isolate's server before its first request,
+ * so that every `--parallel` worker (not only the one `onListen` reaches)
+ * checks its options, drains on shutdown and reports `ready` once.
+ */
+export function startServeWorker(ready: () => void): void {
+  startHere?.();
+  // `onListen`, if it comes to this isolate, comes before this timer.
+  setTimeout(() => {
+    if (!listenedViaExport) ready();
+  }, 0);
 }
 
 /**

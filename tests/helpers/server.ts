@@ -186,16 +186,38 @@ export async function startServer(
     "json",
     ...(options.args ?? []),
   ]);
+  return await launchServer(runtime, command, args, { env: options.env });
+}
+
+export interface LaunchOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  /** The start-up log text to wait for. */
+  listening?: string;
+}
+
+/**
+ * Starts any command that runs the server (a compiled binary, `deno serve`)
+ * and waits for its log line `listening` ("listening on", "serving on").
+ * The command must log JSON Lines on stderr.
+ */
+export async function launchServer(
+  runtime: RuntimeName,
+  command: string,
+  args: string[],
+  { env, cwd, listening = "listening on" }: LaunchOptions = {},
+): Promise<ServerProcess> {
   const child = new Deno.Command(command, {
     args,
-    env: options.env,
+    env,
+    cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const server = new ServerProcess(runtime, child);
   try {
-    const record = await server.waitForLog("listening on");
+    const record = await server.waitForLog(listening);
     const port = new URL(String(record.properties.url)).port;
     server.port = Number(port);
     server.url = `ws://127.0.0.1:${port}/`;

@@ -111,9 +111,12 @@ export async function main(args: string[]): Promise<number | undefined> {
 }
 
 /** Parses `args`; bad input is reported on stderr and becomes its exit code. */
-function parseOrReport(args: string[]): Command | number {
+function parseOrReport(
+  args: string[],
+  env: (name: string) => string | undefined = readEnv,
+): Command | number {
   try {
-    return parseCommand(args, readEnv);
+    return parseCommand(args, env);
   } catch (error) {
     return reportUsageError(error);
   }
@@ -159,7 +162,9 @@ function configureLogging(options: ServerOptions): void {
  */
 const serveExport = createServeExport(
   () => {
-    const command = parseOrReport(process.argv.slice(2));
+    // Deno picks the port here, so $PORT is not ours to read (and reading
+    // it without --allow-env would prompt on a terminal).
+    const command = parseOrReport(process.argv.slice(2), () => undefined);
     if (typeof command === "number") process.exit(command);
     if (command.kind !== "serve") {
       process.stdout.write(

@@ -32,10 +32,7 @@ import {
 } from "./lib/options.ts";
 import { formatAddress, ListenError } from "./lib/runtime.ts";
 import { currentRuntime, isBun } from "./lib/runtimes.ts";
-import {
-  installGracefulShutdown,
-  SHUTDOWN_TIMEOUT_MS,
-} from "./lib/shutdown.ts";
+import { installGracefulShutdown } from "./lib/shutdown.ts";
 import {
   checkWorkers,
   followPrimary,
@@ -99,8 +96,8 @@ export async function main(args: string[]): Promise<number | undefined> {
     installGracefulShutdown(
       runtime,
       server,
-      SHUTDOWN_TIMEOUT_MS,
-      pool?.exitAfterWorkers(SHUTDOWN_TIMEOUT_MS + 2000),
+      options.shutdownTimeout * 1000,
+      pool?.exitAfterWorkers(options.shutdownTimeout * 1000 + 2000),
     );
     return undefined;
   } catch (error) {
@@ -184,7 +181,10 @@ const serveExport = createServeExport(
     const refused = refuseWorkers(command.options, "deno");
     if (refused !== undefined) process.exit(refused);
     configureLogging(command.options);
-    return createDenoServer(command.options, VERSION);
+    return {
+      server: createDenoServer(command.options, VERSION),
+      shutdownTimeoutMs: command.options.shutdownTimeout * 1000,
+    };
   },
   (addr) => {
     if (addr.transport !== "tcp") return;

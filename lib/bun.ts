@@ -8,6 +8,14 @@
  */
 import process from "node:process";
 import type { Payload, PeerInfo, Transport } from "./echo.ts";
+import {
+  type ConnectionLimits,
+  logRefusal,
+  MESSAGE_TOO_BIG,
+  POLICY_VIOLATION,
+  tooBigReason,
+  tooSlowReason,
+} from "./limits.ts";
 import type { ServerOptions } from "./options.ts";
 import {
   formatAddress,
@@ -25,8 +33,11 @@ import { explainTlsError, isTlsSetupError } from "./tls.ts";
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
   readonly data: T;
-  send(data: Payload): number;
+  /** 0 when not sent (over `backpressureLimit`, or closed); see below. */
+  send(data: Payload, compress?: boolean): number;
   close(code?: number, reason?: string): void;
+  /** 1 while open. */
+  readonly readyState: number;
 }
 
 interface BunServer {
@@ -41,6 +52,12 @@ interface BunServer {
 }
 
 interface BunWebSocketHandler<T> {
+  maxPayloadLength: number;
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
+  idleTimeout: number;
+  sendPings: boolean;
+  perMessageDeflate: boolean;
   open(ws: BunSocket<T>): void;
   message(ws: BunSocket<T>, message: string | Uint8Array): void;
   close(ws: BunSocket<T>, code: number, reason: string): void;
@@ -76,18 +93,51 @@ class BunPeer implements PeerInfo {
 
 type Socket = BunSocket<BunPeer>;
 
-const transport: Transport<Socket> = {
-  send: (ws, data) => void ws.send(data),
-  close: (ws, code, reason) => ws.close(code, reason),
-  info: (ws) => ws.data,
-};
+/** What Bun gives as the close reason when `maxPayloadLength` was hit. */
+const BUN_TOO_BIG_REASON = "Received too big message";
+
+function createTransport(
+  { maxBuffered, permessageDeflate }: ConnectionLimits,
+): Transport<Socket> {
+  // Bun sends uncompressed unless asked, even when deflate was negotiated;
+  // it ignores the flag for clients that did not negotiate it.
+  const compress = permessageDeflate;
+  return {
+    send(ws, data) {
+      // With closeOnBackpressureLimit off, Bun drops (returns 0) what would
+      // take the queue past backpressureLimit; we then close, with a code.
+      if (ws.send(data, compress) === 0 && ws.readyState === 1) {
+        const reason = tooSlowReason(maxBuffered);
+        logRefusal(ws.data, POLICY_VIOLATION, reason);
+        ws.close(POLICY_VIOLATION, reason);
+      }
+    },
+    close: (ws, code, reason) => ws.close(code, reason),
+    info: (ws) => ws.data,
+  };
+}
+
+/**
+ * Bun's (uWebSockets') idle timer: after `idleTimeout` seconds without
+ * data it pings, and after as many again without a pong it drops TCP. Half
+ * the limit therefore drops a dead peer after about `idleTimeout` seconds,
+ * as on Deno. Bun counts in steps of 4 s, so the shortest is about 8 s.
+ */
+export function bunIdleTimeout(seconds: number): number {
+  return Math.ceil(seconds / 2);
+}
 
 function runtimeInfo(): RuntimeInfo {
   return { name: "bun", version: bun().version };
 }
 
 function listen(options: ListenOptions, version: string): ListeningServer {
-  const server = createEchoServer(options, transport, runtimeInfo(), version);
+  const server = createEchoServer(
+    options,
+    createTransport(options),
+    runtimeInfo(),
+    version,
+  );
   const { hub, handle } = server;
   let bunServer: BunServer;
   try {
@@ -111,10 +161,24 @@ function listen(options: ListenOptions, version: string): ListeningServer {
         });
       },
       websocket: {
+        // Bun closes with 1009 itself, before buffering the whole message.
+        maxPayloadLength: options.maxMessage,
+        backpressureLimit: options.maxBuffered,
+        closeOnBackpressureLimit: false,
+        idleTimeout: bunIdleTimeout(options.idleTimeout),
+        sendPings: true,
+        perMessageDeflate: options.permessageDeflate,
         open: (ws) => hub.open(ws),
         message: (ws, message) => hub.message(ws, message),
         close: (ws, code, reason) => {
           ws.data.release();
+          if (reason === BUN_TOO_BIG_REASON) {
+            logRefusal(
+              ws.data,
+              MESSAGE_TOO_BIG,
+              tooBigReason(options.maxMessage),
+            );
+          }
           hub.closed(ws, code, reason);
         },
       },

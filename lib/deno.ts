@@ -4,6 +4,18 @@
  */
 import type { PeerInfo, Transport } from "./echo.ts";
 import type { Upgrade } from "./http.ts";
+import {
+  type ConnectionLimits,
+  connectionLimits,
+  DENO_MESSAGE_CAP,
+  exceedsMessageLimit,
+  logRefusal,
+  MESSAGE_TOO_BIG,
+  POLICY_VIOLATION,
+  tooBigReason,
+  tooSlowReason,
+} from "./limits.ts";
+import { logger } from "./log.ts";
 import type { ServerOptions } from "./options.ts";
 import {
   formatAddress,
@@ -30,13 +42,39 @@ export class DenoPeer implements PeerInfo {
     readonly id: number,
     readonly remote: string,
   ) {}
+  private refused = false;
+
+  /** Closes this client, once, for breaking a limit, and logs why. */
+  refuse(code: number, reason: string): void {
+    if (this.refused) return;
+    this.refused = true;
+    logRefusal(this, code, reason);
+    this.socket.close(code, reason);
+  }
 }
 
-const transport: Transport<DenoPeer> = {
-  send: (peer, data) => peer.socket.send(data),
-  close: (peer, code, reason) => peer.socket.close(code, reason),
-  info: (peer) => peer,
-};
+/** A server plus the limits its handler enforces. */
+export interface DenoEchoServer extends EchoServer<DenoPeer> {
+  readonly limits: ConnectionLimits;
+}
+
+function createTransport(
+  { maxBuffered }: ConnectionLimits,
+): Transport<DenoPeer> {
+  return {
+    send(peer, data) {
+      const socket = peer.socket;
+      socket.send(data);
+      // Deno queues outbound frames without bound (bufferedAmount counts
+      // them): a peer that never reads would otherwise grow us forever.
+      if (socket.bufferedAmount > maxBuffered) {
+        peer.refuse(POLICY_VIOLATION, tooSlowReason(maxBuffered));
+      }
+    },
+    close: (peer, code, reason) => peer.socket.close(code, reason),
+    info: (peer) => peer,
+  };
+}
 
 // Read lazily: main.ts imports this module on Bun too (for `deno serve`'s
 // default export), where `Deno` does not exist.
@@ -45,23 +83,59 @@ function runtimeInfo() {
 }
 
 export function createDenoServer(
-  options: ServiceOptions,
+  options: ServiceOptions & ConnectionLimits,
   version: string,
-): EchoServer<DenoPeer> {
-  return createEchoServer(options, transport, runtimeInfo(), version);
+): DenoEchoServer {
+  warnAboutLimits(options);
+  const server = createEchoServer(
+    options,
+    createTransport(options),
+    runtimeInfo(),
+    version,
+  );
+  return Object.assign(server, { limits: connectionLimits(options) });
+}
+
+/** Says at start-up which requested limits Deno cannot honour. */
+function warnAboutLimits(limits: ConnectionLimits): void {
+  const log = logger("limits");
+  if (limits.permessageDeflate) {
+    log.warn(
+      "--permessage-deflate: Deno cannot negotiate permessage-deflate; serving uncompressed",
+    );
+  }
+  if (limits.maxMessage >= DENO_MESSAGE_CAP) {
+    log.warn(
+      "--max-message {maxMessage}: Deno drops connections that send a frame of 64 MiB or more, whatever this limit",
+      { maxMessage: limits.maxMessage },
+    );
+  }
 }
 
 /** A `Deno.serve` handler for `server`; also what `deno serve` runs. */
-export function denoHandler(server: EchoServer<DenoPeer>): Deno.ServeHandler {
+export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
   const { hub, handle } = server;
+  const { maxMessage, idleTimeout } = server.limits;
   return (request, { remoteAddr }) => {
     const upgrade: Upgrade = ({ protocol, release }) => {
-      const { socket, response } = Deno.upgradeWebSocket(request, { protocol });
+      // Deno pings after idleTimeout/2 of silence and closes with 1001 if
+      // no pong has come by idleTimeout; 0 turns that off.
+      const { socket, response } = Deno.upgradeWebSocket(request, {
+        protocol,
+        idleTimeout,
+      });
       const peer = new DenoPeer(socket, hub.nextId(), describe(remoteAddr));
       // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
       socket.binaryType = "arraybuffer";
       socket.onopen = () => hub.open(peer);
-      socket.onmessage = (event) => hub.message(peer, event.data);
+      socket.onmessage = (event) => {
+        const data = event.data;
+        // Deno has no message size option: its cap is fixed at 64 MiB, so
+        // the limit is checked after the message has been buffered.
+        if (exceedsMessageLimit(data, maxMessage)) {
+          peer.refuse(MESSAGE_TOO_BIG, tooBigReason(maxMessage));
+        } else hub.message(peer, data);
+      };
       // Deno reports code 0 when TCP drops without a close frame; RFC 6455
       // §7.1.5 calls that 1006, as Bun does.
       socket.onclose = (event) =>

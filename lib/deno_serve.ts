@@ -4,10 +4,9 @@
  * subcommand runs (denoland/deno#25179; `import.meta.main` is true under
  * both), and it warns under `deno run` about a default export with `fetch`.
  */
-import { denoHandler, type DenoPeer, denoRuntime } from "./deno.ts";
-import type { EchoServer } from "./server.ts";
+import { type DenoEchoServer, denoHandler, denoRuntime } from "./deno.ts";
 import { siblings } from "./serve_workers.ts";
-import { installGracefulShutdown, SHUTDOWN_TIMEOUT_MS } from "./shutdown.ts";
+import { installGracefulShutdown } from "./shutdown.ts";
 
 export interface ServeExport {
   fetch: Deno.ServeHandler;
@@ -23,19 +22,19 @@ let startHere: (() => void) | undefined;
  * use (so importing main.ts has no side effects) and may exit on bad options.
  */
 export function createServeExport(
-  create: () => EchoServer<DenoPeer>,
+  create: () => { server: DenoEchoServer; shutdownTimeoutMs: number },
   announce: (addr: Deno.Addr) => void,
 ): ServeExport {
   let handler: Deno.ServeHandler | undefined;
   const start = () => {
-    const server = create();
+    const { server, shutdownTimeoutMs } = create();
     // Under --parallel, exiting is for the last worker to finish draining.
     siblings.join();
     installGracefulShutdown(
       denoRuntime,
       { hub: server.hub, startDraining: () => server.draining = true },
-      SHUTDOWN_TIMEOUT_MS,
-      (code) => siblings.exitWhenAllDone(code, SHUTDOWN_TIMEOUT_MS + 1000),
+      shutdownTimeoutMs,
+      (code) => siblings.exitWhenAllDone(code, shutdownTimeoutMs + 1000),
     );
     return denoHandler(server);
   };

@@ -18,11 +18,23 @@ import {
   type TlsCredentials,
   TlsFileError,
 } from "./tls.ts";
+import {
+  type ConnectionLimits,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_MAX_MESSAGE,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  LimitSyntaxError,
+  MAX_IDLE_TIMEOUT,
+  MAX_SHUTDOWN_TIMEOUT,
+  parseByteSize,
+  parseSeconds,
+} from "./limits.ts";
 
 export type LogFormat = "pretty" | "json";
 
 /** Everything the server needs to start, already validated. */
-export interface ServerOptions {
+export interface ServerOptions extends ConnectionLimits {
   port: number;
   host: string;
   debug: boolean;
@@ -39,6 +51,8 @@ export interface ServerOptions {
   tls: TlsCredentials | undefined;
   /** Processes serving the port (Bun, Linux): 1 is this process alone. */
   workers: number;
+  /** Seconds to wait for clients to close on SIGINT/SIGTERM. */
+  shutdownTimeout: number;
 }
 
 export type Command =
@@ -92,6 +106,18 @@ Scaling:
                          SO_REUSEPORT; default 1). On Deno use
                          'deno serve --parallel main.ts' instead.
 
+Limits (BYTES: a whole number, or with a unit: 64KiB, 16MiB):
+      --max-message BYTES      largest message echoed; larger ones close
+                               the connection with 1009 (default 16MiB)
+      --max-buffered BYTES     bytes queued for a client that does not read
+                               before it is closed with 1008 (default 4MiB)
+      --idle-timeout SECONDS   ping silent peers and drop those that do not
+                               answer within SECONDS (default ${DEFAULT_IDLE_TIMEOUT}; 0: never)
+      --shutdown-timeout SECONDS
+                               on SIGINT/SIGTERM, wait this long for clients
+                               to close before exiting (default ${DEFAULT_SHUTDOWN_TIMEOUT})
+      --permessage-deflate     negotiate compression (Bun; Deno cannot)
+
 Console client: wsecho client URL [options] (see 'wsecho client --help').
 
 HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
@@ -112,6 +138,11 @@ const SPEC = {
   cert: { type: "string" },
   key: { type: "string" },
   workers: { type: "string", short: "w" },
+  "max-message": { type: "string" },
+  "max-buffered": { type: "string" },
+  "idle-timeout": { type: "string" },
+  "shutdown-timeout": { type: "string" },
+  "permessage-deflate": { type: "boolean", default: false },
 } as const;
 
 /** Reads an environment variable; injected so tests need no real environment. */
@@ -148,8 +179,57 @@ export function parseCommand(
       maxClients: parseCount(values["max-clients"] ?? "0", "--max-clients"),
       tls: parseTls(values.cert, values.key, readFile),
       workers: values.workers === undefined ? 1 : parseWorkers(values.workers),
+      ...parseLimits(values),
     },
   };
+}
+
+type LimitOptions = Pick<
+  ServerOptions,
+  keyof ConnectionLimits | "shutdownTimeout"
+>;
+
+function parseLimits(
+  values: ReturnType<typeof parseOrExplain<typeof SPEC>>["values"],
+): LimitOptions {
+  try {
+    const bytes = (text: string | undefined, flag: string, fallback: number) =>
+      text === undefined ? fallback : parseByteSize(text, flag);
+    const seconds = (
+      text: string | undefined,
+      flag: string,
+      fallback: number,
+      max: number,
+    ) => text === undefined ? fallback : parseSeconds(text, flag, max);
+    return {
+      maxMessage: bytes(
+        values["max-message"],
+        "--max-message",
+        DEFAULT_MAX_MESSAGE,
+      ),
+      maxBuffered: bytes(
+        values["max-buffered"],
+        "--max-buffered",
+        DEFAULT_MAX_BUFFERED,
+      ),
+      idleTimeout: seconds(
+        values["idle-timeout"],
+        "--idle-timeout",
+        DEFAULT_IDLE_TIMEOUT,
+        MAX_IDLE_TIMEOUT,
+      ),
+      shutdownTimeout: seconds(
+        values["shutdown-timeout"],
+        "--shutdown-timeout",
+        DEFAULT_SHUTDOWN_TIMEOUT,
+        MAX_SHUTDOWN_TIMEOUT,
+      ),
+      permessageDeflate: values["permessage-deflate"],
+    };
+  } catch (error) {
+    if (error instanceof LimitSyntaxError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function parseOrExplain<T extends ParseArgsOptionsConfig>(

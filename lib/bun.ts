@@ -33,7 +33,7 @@ import { explainTlsError, isTlsSetupError } from "./tls.ts";
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
   readonly data: T;
-  /** 0 when not sent (over `backpressureLimit`, or closed); see below. */
+  /** Bytes sent; -1 queued; 0 dropped (or an empty message): see below. */
   send(data: Payload, compress?: boolean): number;
   close(code?: number, reason?: string): void;
   /** 1 while open. */
@@ -104,9 +104,11 @@ function createTransport(
   const compress = permessageDeflate;
   return {
     send(ws, data) {
-      // With closeOnBackpressureLimit off, Bun drops (returns 0) what would
-      // take the queue past backpressureLimit; we then close, with a code.
-      if (ws.send(data, compress) === 0 && ws.readyState === 1) {
+      // Bun returns the bytes sent, -1 when it queued them, and 0 when it
+      // dropped the message: with closeOnBackpressureLimit off, that is what
+      // would take the queue past backpressureLimit. We then close, with a
+      // code. (An empty message also returns 0, so check its size.)
+      if (ws.send(data, compress) === 0 && isDropped(ws, data)) {
         const reason = tooSlowReason(maxBuffered);
         logRefusal(ws.data, POLICY_VIOLATION, reason);
         ws.close(POLICY_VIOLATION, reason);
@@ -115,6 +117,12 @@ function createTransport(
     close: (ws, code, reason) => ws.close(code, reason),
     info: (ws) => ws.data,
   };
+}
+
+/** For a send that returned 0: was a message really dropped? */
+function isDropped(ws: Socket, data: Payload): boolean {
+  const size = typeof data === "string" ? data.length : data.byteLength;
+  return size > 0 && ws.readyState === 1;
 }
 
 /**

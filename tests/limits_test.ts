@@ -150,6 +150,10 @@ for (const runtime of RUNTIMES) {
     });
     await using steady = await connect(server.url);
     assert.equal(await steady.echo("warm-up"), "warm-up");
+    // Bun's send() returns 0 for these as for a dropped message: they must
+    // not be taken for one.
+    assert.equal(await steady.echo(""), "");
+    assert.deepEqual(await steady.echo(new Uint8Array(0)), new Uint8Array(0));
     const rssBefore = rss(server);
 
     using flooder = await RawClient.connect(server.port);

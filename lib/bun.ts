@@ -16,7 +16,6 @@ import {
   tooBigReason,
   tooSlowReason,
 } from "./limits.ts";
-import type { ServerOptions } from "./options.ts";
 import {
   formatAddress,
   ListenError,

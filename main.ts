@@ -14,6 +14,7 @@
 import process from "node:process";
 import config from "./deno.json" with { type: "json" };
 import { createDenoServer } from "./lib/deno.ts";
+import { drainTimeoutMs } from "./lib/limits.ts";
 import {
   createServeExport,
   denoLaunchMode,
@@ -93,11 +94,12 @@ export async function main(args: string[]): Promise<number | undefined> {
     const pool = options.workers > 1
       ? new WorkerPool(options.workers - 1, server.port, args)
       : undefined;
+    const drainMs = drainTimeoutMs(options.shutdownTimeout);
     installGracefulShutdown(
       runtime,
       server,
-      options.shutdownTimeout * 1000,
-      pool?.exitAfterWorkers(options.shutdownTimeout * 1000 + 2000),
+      drainMs,
+      pool?.exitAfterWorkers(drainMs + 2000),
     );
     return undefined;
   } catch (error) {
@@ -183,7 +185,7 @@ const serveExport = createServeExport(
     configureLogging(command.options);
     return {
       server: createDenoServer(command.options, VERSION),
-      shutdownTimeoutMs: command.options.shutdownTimeout * 1000,
+      drainTimeoutMs: drainTimeoutMs(command.options.shutdownTimeout),
     };
   },
   (addr) => {

@@ -22,19 +22,19 @@ let startHere: (() => void) | undefined;
  * use (so importing main.ts has no side effects) and may exit on bad options.
  */
 export function createServeExport(
-  create: () => { server: DenoEchoServer; shutdownTimeoutMs: number },
+  create: () => { server: DenoEchoServer; drainTimeoutMs: number },
   announce: (addr: Deno.Addr) => void,
 ): ServeExport {
   let handler: Deno.ServeHandler | undefined;
   const start = () => {
-    const { server, shutdownTimeoutMs } = create();
+    const { server, drainTimeoutMs } = create();
     // Under --parallel, exiting is for the last worker to finish draining.
     siblings.join();
     installGracefulShutdown(
       denoRuntime,
       { hub: server.hub, startDraining: () => server.draining = true },
-      shutdownTimeoutMs,
-      (code) => siblings.exitWhenAllDone(code, shutdownTimeoutMs + 1000),
+      drainTimeoutMs,
+      (code) => siblings.exitWhenAllDone(code, drainTimeoutMs + 1000),
     );
     return denoHandler(server);
   };

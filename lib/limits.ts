@@ -16,8 +16,16 @@ export const DEFAULT_MAX_MESSAGE = 16 * MIB;
 export const DEFAULT_MAX_BUFFERED = 4 * MIB;
 /** Seconds of silence after which a peer must answer a ping or be dropped. */
 export const DEFAULT_IDLE_TIMEOUT = 60;
-/** Deno Deploy gives a process 5 s after SIGINT; stay inside that window. */
+/**
+ * Seconds from SIGINT/SIGTERM to exit, all included: Deno Deploy gives a
+ * process 5 s after SIGINT.
+ */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 5;
+/**
+ * What shutdown keeps of `--shutdown-timeout` for after the wait for
+ * clients: closing the listener (up to 1 s, lib/shutdown.ts) and exiting.
+ */
+export const SHUTDOWN_EXIT_ALLOWANCE_MS = 1500;
 
 /** Byte limits above this are surely typos (and exceed both runtimes' caps). */
 export const MAX_BYTE_LIMIT = 1 * GIB;
@@ -134,4 +142,15 @@ export function logRefusal(peer: PeerInfo, code: number, reason: string): void {
     code,
     reason,
   });
+}
+
+/**
+ * How long shutdown waits for clients to answer the 1001 close so that the
+ * whole shutdown fits in `--shutdown-timeout`: 3.5 s for the default 5 s.
+ */
+export function drainTimeoutMs(shutdownTimeoutSeconds: number): number {
+  return Math.max(
+    0,
+    shutdownTimeoutSeconds * 1000 - SHUTDOWN_EXIT_ALLOWANCE_MS,
+  );
 }

@@ -51,7 +51,7 @@ export interface ServerOptions extends ConnectionLimits {
   tls: TlsCredentials | undefined;
   /** Processes serving the port (Bun, Linux): 1 is this process alone. */
   workers: number;
-  /** Seconds to wait for clients to close on SIGINT/SIGTERM. */
+  /** Seconds from SIGINT/SIGTERM to exit, waiting for clients included. */
   shutdownTimeout: number;
 }
 
@@ -114,8 +114,9 @@ Limits (BYTES: a whole number, or with a unit: 64KiB, 16MiB):
       --idle-timeout SECONDS   ping silent peers and drop those that do not
                                answer within SECONDS (default ${DEFAULT_IDLE_TIMEOUT}; 0: never)
       --shutdown-timeout SECONDS
-                               on SIGINT/SIGTERM, wait this long for clients
-                               to close before exiting (default ${DEFAULT_SHUTDOWN_TIMEOUT})
+                               on SIGINT/SIGTERM, exit within SECONDS, waiting
+                               for clients to close until 1.5 s before
+                               (default ${DEFAULT_SHUTDOWN_TIMEOUT})
       --permessage-deflate     negotiate compression (Bun; Deno cannot)
 
 Console client: wsecho client URL [options] (see 'wsecho client --help').

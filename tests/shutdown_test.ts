@@ -2,18 +2,21 @@
  * Graceful shutdown on SIGINT and SIGTERM over real sockets: every client
  * gets close 1001, /healthz says "draining" and upgrades are refused with
  * 503 while the server waits, and the process exits 0 within
- * --shutdown-timeout (plus up to a second to close the listener), even if
- * a client never answers. A second signal exits at once with code 1.
+ * --shutdown-timeout, even if a client never answers: it waits for clients
+ * for all but 1.5 s of it, which are kept for closing the listener and
+ * exiting. A second signal exits at once with code 1.
  */
 import assert from "node:assert/strict";
 import { RUNTIMES, startServer } from "./helpers/server.ts";
 import { closeCodeOf, Opcode, RawClient } from "./helpers/raw_ws.ts";
 import { connect, waitForHealth } from "./helpers/ws.ts";
 
-/** What shutdown may take beyond the timeout: closing the listener. */
-const LISTENER_CLOSE_MS = 1000;
-/** Slack for process start-up/exit on a busy 2-core machine. */
-const SLACK_MS = 1500;
+/** What shutdown keeps of the timeout for closing the listener and exiting. */
+const EXIT_ALLOWANCE_MS = 1500;
+/** Slack for noticing the exit on a busy 2-core machine. */
+const SLACK_MS = 500;
+/** "At once", generously, for the same reason. */
+const AT_ONCE_MS = 1000;
 
 for (const runtime of RUNTIMES) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -49,7 +52,7 @@ for (const runtime of RUNTIMES) {
 
   if (runtime === "deno") {
     Deno.test(`[${runtime}] while draining: /healthz says draining, upgrades get 503, and a client that never answers the close does not hold the exit`, async () => {
-      const timeout = 2;
+      const timeout = 3;
       await using server = await startServer(runtime, {
         args: ["--shutdown-timeout", String(timeout)],
       });
@@ -75,9 +78,13 @@ for (const runtime of RUNTIMES) {
       const status = await server.status();
       const elapsed = Date.now() - started;
       assert.equal(status.code, 0);
-      assert.ok(elapsed >= timeout * 1000, `exited after ${elapsed} ms`);
+      // It waited for the client, but not past the timeout.
       assert.ok(
-        elapsed < timeout * 1000 + LISTENER_CLOSE_MS + SLACK_MS,
+        elapsed >= timeout * 1000 - EXIT_ALLOWANCE_MS,
+        `exited after ${elapsed} ms`,
+      );
+      assert.ok(
+        elapsed < timeout * 1000 + SLACK_MS,
         `exited after ${elapsed} ms`,
       );
       assert.ok(
@@ -129,7 +136,7 @@ for (const runtime of RUNTIMES) {
     server.child.kill("SIGINT");
     const status = await server.status();
     assert.equal(status.code, 1);
-    assert.ok(Date.now() - started < SLACK_MS, "exits at once");
+    assert.ok(Date.now() - started < AT_ONCE_MS, "exits at once");
     assert.ok(
       server.records().some((r) => r.message.includes("again: exiting now")),
     );

@@ -140,7 +140,7 @@ for (const runtime of RUNTIMES) {
       });
       const warnings = deflateWarnings(server);
       assert.equal(warnings.length, 1);
-      assert.equal(warnings[0].level, "WARN");
+      assert.equal(warnings[0].level, "WARNING");
 
       using client = await RawClient.open(server.port);
       const response = await client.handshake({

@@ -21,6 +21,15 @@ const ACCESS_DEFAULTS = {
 /** `--workers` when not given (tests/workers_test.ts). */
 const WORKERS_DEFAULT = { workers: 1 };
 
+/** The connection limits without their flags (tests/limits_options_test.ts). */
+const LIMIT_DEFAULTS = {
+  maxMessage: 16 * 1024 * 1024,
+  maxBuffered: 4 * 1024 * 1024,
+  idleTimeout: 60,
+  shutdownTimeout: 5,
+  permessageDeflate: false,
+};
+
 function serveOptions(args: string[], env: Record<string, string> = {}) {
   const command = parseCommand(args, (name) => env[name]);
   assert.equal(command.kind, "serve");
@@ -45,6 +54,7 @@ Deno.test("defaults match Qt's echoserver: all interfaces, port 1234, no debug",
     logFormat: "pretty",
     ...ACCESS_DEFAULTS,
     ...WORKERS_DEFAULT,
+    ...LIMIT_DEFAULTS,
   });
   assert.equal(DEFAULT_PORT, 1234);
   assert.equal(DEFAULT_HOST, "0.0.0.0");
@@ -58,6 +68,7 @@ Deno.test("short and long flags", () => {
     logFormat: "pretty",
     ...ACCESS_DEFAULTS,
     ...WORKERS_DEFAULT,
+    ...LIMIT_DEFAULTS,
   });
   assert.deepEqual(
     serveOptions(["--port=0", "--host", "[::1]", "--log-format", "json"]),
@@ -69,6 +80,7 @@ Deno.test("short and long flags", () => {
       ...ACCESS_DEFAULTS,
       ...WORKERS_DEFAULT,
       ...WORKERS_DEFAULT,
+      ...LIMIT_DEFAULTS,
     },
   );
 });

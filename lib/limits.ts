@@ -64,15 +64,15 @@ export interface ConnectionLimits {
 /** Thrown for a malformed limit; `options.ts` turns it into a usage error. */
 export class LimitSyntaxError extends Error {}
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  "k": KIB,
-  "kib": KIB,
-  "m": MIB,
-  "mib": MIB,
-  "g": GIB,
-  "gib": GIB,
-};
+const UNITS = new Map<string, number>([
+  ["", 1],
+  ["k", KIB],
+  ["kib", KIB],
+  ["m", MIB],
+  ["mib", MIB],
+  ["g", GIB],
+  ["gib", GIB],
+]);
 
 /**
  * A byte count: a whole number with an optional binary unit, e.g. `65536`,
@@ -80,7 +80,7 @@ const UNITS: Record<string, number> = {
  */
 export function parseByteSize(text: string, flag: string): number {
   const match = /^(\d{1,10})\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  const unit = match ? UNITS.get(match[2].toLowerCase()) : undefined;
   const bytes = unit === undefined ? NaN : Number(match![1]) * unit;
   if (!(bytes >= 1 && bytes <= MAX_BYTE_LIMIT)) {
     throw new LimitSyntaxError(

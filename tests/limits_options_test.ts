@@ -80,7 +80,18 @@ Deno.test("byte counts: plain or with a binary unit, 1 byte to 1 GiB", () => {
     assert.equal(parseByteSize(text, "--x"), bytes, text);
   }
   for (
-    const bad of ["0", "", "-1", "1.5", "16MB", "1kb", "2GiB", "0x10", "k"]
+    const bad of [
+      "0",
+      "",
+      "-1",
+      "1.5",
+      "16MB",
+      "1kb",
+      "2GiB",
+      "0x10",
+      "k",
+      "1constructor",
+    ]
   ) {
     assert.equal(
       usageMessage([`--max-message=${bad}`]),

@@ -18,7 +18,7 @@ import {
 } from "./limits.ts";
 import {
   formatAddress,
-  ListenError,
+  listenError,
   type ListeningServer,
   type ListenOptions,
   messageOf,
@@ -27,7 +27,6 @@ import {
   wsUrl,
 } from "./runtime.ts";
 import { createEchoServer } from "./server.ts";
-import { explainTlsError, isTlsSetupError } from "./tls.ts";
 
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
@@ -191,10 +190,7 @@ function listen(options: ListenOptions, version: string): ListeningServer {
       },
     });
   } catch (error) {
-    if (options.tls && isTlsSetupError(error)) {
-      throw new ListenError(options, explainTlsError(error, options.tls), 2);
-    }
-    throw new ListenError(options, listenFailure(error));
+    throw listenError(options, error, listenFailure);
   }
   return {
     url: wsUrl(bunServer.hostname, bunServer.port, options.tls !== undefined),

@@ -19,7 +19,7 @@ import { logger } from "./log.ts";
 import type { ServerOptions } from "./options.ts";
 import {
   formatAddress,
-  ListenError,
+  listenError,
   type ListeningServer,
   messageOf,
   type Runtime,
@@ -30,7 +30,6 @@ import {
   type EchoServer,
   type ServiceOptions,
 } from "./server.ts";
-import { explainTlsError, isTlsSetupError } from "./tls.ts";
 
 /** RFC 6455 §7.1.5: the connection closed without a close frame. */
 const ABNORMAL_CLOSURE = 1006;
@@ -172,10 +171,7 @@ function listen(options: ServerOptions, version: string): ListeningServer {
       handler: denoHandler(server),
     });
   } catch (error) {
-    if (options.tls && isTlsSetupError(error)) {
-      throw new ListenError(options, explainTlsError(error, options.tls), 2);
-    }
-    throw new ListenError(options, listenFailure(error));
+    throw listenError(options, error, listenFailure);
   }
   const addr = bound ?? httpServer.addr;
   return {

@@ -5,6 +5,7 @@
 import type { EchoHub } from "./echo.ts";
 import type { RuntimeInfo } from "./http.ts";
 import type { ServerOptions } from "./options.ts";
+import { explainTlsError, isTlsSetupError } from "./tls.ts";
 
 export type { RuntimeInfo };
 
@@ -53,6 +54,22 @@ export class ListenError extends Error {
     );
     this.name = "ListenError";
   }
+}
+
+/**
+ * The {@linkcode ListenError} for what a runtime threw when asked to listen:
+ * a certificate or key it refused is bad input; anything else is explained
+ * by the glue's `failure` (in use, not permitted, …).
+ */
+export function listenError(
+  options: ListenOptions,
+  error: unknown,
+  failure: (error: unknown) => string,
+): ListenError {
+  if (options.tls && isTlsSetupError(error)) {
+    return new ListenError(options, explainTlsError(error, options.tls), 2);
+  }
+  return new ListenError(options, failure(error));
 }
 
 /** An error's message, for errors a runtime throws that we do not know. */

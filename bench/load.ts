@@ -1,0 +1,139 @@
+/**
+ * Runs one load-client process against a server and measures the server's
+ * CPU while it runs. The client is this folder's `load_client.ts` on Bun, or
+ * any command given with `--load-cmd` / `WSECHO_LOAD` that speaks the same
+ * arguments and prints the same JSON (the C load generator wsload does).
+ */
+import { fileURLToPath } from "node:url";
+import { bunPath } from "../tests/helpers/server.ts";
+import { cpuSeconds, processTree } from "./proc.ts";
+import { wrapCommand } from "./servers.ts";
+import type { LoadResult } from "./workloads.ts";
+
+const CLIENT = fileURLToPath(new URL("./load_client.ts", import.meta.url));
+
+/** How the load client is started: its argv before the workload's arguments. */
+export interface LoadCommand {
+  /** For the report, e.g. "wsecho-bench-ts (Bun 1.4.5)" or the command. */
+  label: string;
+  argv(args: string[]): string[];
+}
+
+export function builtInClient(bunVersion: string): LoadCommand {
+  return {
+    label: `bench/load_client.ts on Bun ${bunVersion}`,
+    argv: (args) => [bunPath(), CLIENT, ...args],
+  };
+}
+
+/** A shell command prefix (`/tmp/wsload`, `taskset -c 1 ./wsload`, …). */
+export function externalClient(shellCommand: string): LoadCommand {
+  return {
+    label: shellCommand,
+    argv: (
+      args,
+    ) => ["bash", "-c", `exec ${shellCommand} "$@"`, "load", ...args],
+  };
+}
+
+export interface LoadRun {
+  result: LoadResult | undefined;
+  exitCode: number;
+  /** Server CPU over the client's measuring window, % of one core. */
+  serverCpuPct: number;
+  /** The last lines the client printed on stderr, for error reports. */
+  stderrTail: string;
+}
+
+/**
+ * Samples the CPU time of a server's processes (found once: the worker
+ * processes exist once it listens). Only their own /proc/PID/stat is read
+ * per sample, to stay light next to the server.
+ */
+class CpuMeter {
+  private readonly pids: number[];
+  readonly samples: Array<{ at: number; cpu: number }> = [];
+
+  constructor(pid: number) {
+    this.pids = processTree(pid);
+  }
+
+  sample(): void {
+    let cpu = 0;
+    for (const pid of this.pids) cpu += cpuSeconds(pid) ?? 0;
+    this.samples.push({ at: performance.now(), cpu });
+  }
+
+  /** % of one core over the last `seconds` before the final sample. */
+  percentOver(seconds: number): number {
+    const last = this.samples.at(-1);
+    if (!last || this.samples.length < 2) return NaN;
+    const from = last.at - seconds * 1000;
+    const first = this.samples.find((s) => s.at >= from - 50) ??
+      this.samples[0];
+    const wall = (last.at - first.at) / 1000;
+    return wall > 0 ? (last.cpu - first.cpu) / wall * 100 : NaN;
+  }
+}
+
+/**
+ * Runs `load` with `args`, pinned to `cpus`, while sampling the server's
+ * CPU every 100 ms; gives up after `timeoutMs`.
+ */
+export async function runLoad(
+  load: LoadCommand,
+  args: string[],
+  cpus: string | undefined,
+  serverPid: number,
+  timeoutMs: number,
+): Promise<LoadRun> {
+  const meter = new CpuMeter(serverPid);
+  const [program, ...rest] = wrapCommand(load.argv(args), cpus);
+  meter.sample();
+  const child = new Deno.Command(program, {
+    args: rest,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const ticker = setInterval(() => meter.sample(), 100);
+  const killer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, timeoutMs);
+  const output = await child.output();
+  meter.sample();
+  clearInterval(ticker);
+  clearTimeout(killer);
+
+  const decoder = new TextDecoder();
+  const stdout = decoder.decode(output.stdout).trim().split("\n");
+  const stderr = decoder.decode(output.stderr).trim().split("\n");
+  const result = parseLastJson(stdout);
+  const window = measuringSeconds(result);
+  return {
+    result,
+    exitCode: output.code,
+    serverCpuPct: meter.percentOver(window ?? Infinity),
+    stderrTail: stderr.slice(-5).join("\n"),
+  };
+}
+
+/** The last line that parses as a JSON object. */
+export function parseLastJson(lines: string[]): LoadResult | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (!line.startsWith("{")) continue;
+    try {
+      return JSON.parse(line);
+    } catch { /* not JSON after all */ }
+  }
+  return undefined;
+}
+
+/** How long the client measured: its duration, or hold for idle. */
+function measuringSeconds(result: LoadResult | undefined): number | undefined {
+  const seconds = result?.duration_s ?? result?.hold_s;
+  return typeof seconds === "number" ? seconds : undefined;
+}

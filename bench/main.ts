@@ -1,0 +1,448 @@
+/**
+ * `deno task bench`: wsecho against a bare echo of each runtime, on the
+ * workloads of issue #4, alternating bare and wsecho (A B A B) and
+ * reporting medians, spread and the wsecho ÷ bare ratio.
+ *
+ *   deno task bench [--quick] [--runtime deno|bun] [--rounds N]
+ *                   [--load-cmd CMD] [--workers N] [--workload ID] [--out DIR]
+ *
+ * Servers are pinned to CPU 0 and the load client to CPU 1 (taskset), so
+ * neither steals the other's core. See bench/README.md.
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { bunPath } from "../tests/helpers/server.ts";
+import {
+  builtInClient,
+  externalClient,
+  type LoadCommand,
+  runLoad,
+} from "./load.ts";
+import { loadAverage, machineInfo, openFileLimit } from "./proc.ts";
+import {
+  type BenchRecord,
+  formatValue,
+  jsonLines,
+  markdownReport,
+  type MetaRecord,
+  type RunRecord,
+  type SkipRecord,
+  summarizeWorkload,
+  svgChart,
+  TABLE_HEADER,
+  tableRow,
+} from "./report.ts";
+import {
+  canPin,
+  describe,
+  type Impl,
+  type RunningServer,
+  type RuntimeName,
+  startServer,
+  unsupportedReason,
+} from "./servers.ts";
+import {
+  errorCount,
+  FULL_SCALE,
+  loadArgs,
+  primaryValue,
+  QUICK_SCALE,
+  type Scale,
+  scaleOutWorkload,
+  secondaryValues,
+  type Workload,
+  WORKLOADS,
+} from "./workloads.ts";
+
+const USAGE = `usage: deno task bench [options]
+  --quick            a few seconds per runtime: checks that everything runs
+  --runtime NAME     deno or bun (repeatable; default both)
+  --rounds N         bare/wsecho pairs per workload (default 3; quick 1)
+  --load-cmd CMD     external load client, e.g. /path/to/wsload (or $WSECHO_LOAD)
+  --workers N        server workers for the scale-out workload (default 2; 1 = skip)
+  --workload ID      only this workload (repeatable): ${
+  WORKLOADS.map((w) => w.id).join(", ")
+}
+  --out DIR          where latest.md, latest.jsonl and chart.svg go (default bench/results)
+  --no-pin           do not pin server and client to CPUs
+`;
+
+const IMPLS: readonly Impl[] = ["bare", "wsecho"];
+
+interface Settings {
+  quick: boolean;
+  runtimes: RuntimeName[];
+  rounds: number;
+  scale: Scale;
+  load: LoadCommand;
+  workers: number;
+  only: string[];
+  out: string;
+  pin: boolean;
+}
+
+/** Which CPUs servers and the client get: apart, unless the server has them all. */
+function cpusFor(settings: Settings, workers: number) {
+  if (!settings.pin) return { server: undefined, client: undefined };
+  if (workers > 1) {
+    return {
+      server: `0-${navigator.hardwareConcurrency - 1}`,
+      client: undefined,
+    };
+  }
+  return { server: "0", client: "1" };
+}
+
+function log(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+class Bench {
+  readonly runs: RunRecord[] = [];
+  readonly skipped: SkipRecord[] = [];
+  readonly notes: string[] = [];
+
+  constructor(readonly settings: Settings) {}
+
+  private wanted(workload: Workload): boolean {
+    const { only } = this.settings;
+    return only.length === 0 ||
+      only.some((id) => workload.id === id || workload.id.startsWith(id));
+  }
+
+  async runtime(runtime: RuntimeName): Promise<void> {
+    const throughput = WORKLOADS.filter((w) =>
+      w.mode !== "idle" && this.wanted(w)
+    );
+    if (throughput.length > 0) await this.sharedServers(runtime, throughput, 1);
+
+    const idle = WORKLOADS.find((w) => w.mode === "idle")!;
+    if (this.wanted(idle)) await this.memory(runtime, idle);
+
+    const { workers } = this.settings;
+    if (workers > 1) {
+      const scaleOut = scaleOutWorkload(workers);
+      if (!this.wanted(scaleOut)) return;
+      const reason = await unsupportedReason({
+        runtime,
+        impl: "wsecho",
+        workers,
+      });
+      if (reason) {
+        log(`skip ${scaleOut.id} on ${runtime}: ${reason}`);
+        this.skipped.push({
+          type: "skipped",
+          runtime,
+          workload: scaleOut.id,
+          title: scaleOut.title,
+          reason,
+        });
+        return;
+      }
+      await this.sharedServers(runtime, [scaleOut], workers);
+    }
+  }
+
+  /**
+   * Both servers stay up (the idle one costs nothing) while the load
+   * alternates between them, round after round, workload after workload.
+   */
+  private async sharedServers(
+    runtime: RuntimeName,
+    workloads: Workload[],
+    workers: number,
+  ): Promise<void> {
+    const cpus = cpusFor(this.settings, workers);
+    const servers = new Map<Impl, RunningServer>();
+    try {
+      for (const impl of IMPLS) {
+        servers.set(
+          impl,
+          await startServer({ runtime, impl, workers }, cpus.server),
+        );
+      }
+      for (const workload of workloads) {
+        for (let round = 1; round <= this.settings.rounds; round++) {
+          for (const impl of IMPLS) {
+            let server = servers.get(impl)!;
+            if (!server.alive) {
+              log(`${describe(server.spec)} died; restarting it`);
+              this.notes.push(
+                `${
+                  describe(server.spec)
+                } exited during the run and was restarted`,
+              );
+              server = await startServer(server.spec, cpus.server);
+              servers.set(impl, server);
+            }
+            await this.measure(server, workload, round, cpus.client);
+          }
+        }
+      }
+    } finally {
+      await Promise.all([...servers.values()].map((server) => server.stop()));
+    }
+  }
+
+  /** Memory needs a fresh server each time, so that RSS starts clean. */
+  private async memory(
+    runtime: RuntimeName,
+    workload: Workload,
+  ): Promise<void> {
+    const cpus = cpusFor(this.settings, 1);
+    for (let round = 1; round <= this.settings.rounds; round++) {
+      for (const impl of IMPLS) {
+        const server = await startServer(
+          { runtime, impl, workers: 1 },
+          cpus.server,
+        );
+        try {
+          // Let start-up work (JIT, first GC) settle before the baseline RSS.
+          await new Promise((done) =>
+            setTimeout(done, this.settings.quick ? 100 : 500)
+          );
+          await this.measure(server, workload, round, cpus.client);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  }
+
+  private async measure(
+    server: RunningServer,
+    workload: Workload,
+    round: number,
+    clientCpus: string | undefined,
+  ): Promise<void> {
+    const { scale, load } = this.settings;
+    const args = loadArgs(workload, scale, server.url, server.pid);
+    const budget = 60_000 + 1000 *
+        (scale.warmupSeconds + scale.seconds + scale.idleHoldSeconds);
+    const run = await runLoad(load, args, clientCpus, server.pid, budget);
+    const result = run.result;
+    const secondary = result ? secondaryValues(result) : undefined;
+    const record: RunRecord = {
+      type: "run",
+      runtime: server.spec.runtime,
+      impl: server.spec.impl,
+      workload: workload.id,
+      round,
+      unit: workload.unit,
+      value: result ? primaryValue(workload, result) : NaN,
+      p50_us: secondary?.p50Us ?? NaN,
+      p99_us: secondary?.p99Us ?? NaN,
+      server_cpu_pct: run.serverCpuPct,
+      client_cpu_pct: secondary?.clientCpuPct ?? NaN,
+      errors: result ? errorCount(workload.mode, result) : 1,
+      exit_code: run.exitCode,
+      result: result ?? null,
+    };
+    this.runs.push(record);
+    const problems = record.errors > 0 || run.exitCode !== 0
+      ? `  ERRORS ${record.errors}, exit ${run.exitCode}${
+        run.stderrTail ? `: ${run.stderrTail}` : ""
+      }`
+      : "";
+    log(
+      `${server.spec.runtime.padEnd(4)} ${server.spec.impl.padEnd(6)} ${
+        workload.id.padEnd(20)
+      } round ${round}: ${
+        formatValue(record.value, workload.unit)
+      } ${workload.unit}` +
+        (workload.mode === "idle"
+          ? ""
+          : `, p99 ${record.p99_us.toFixed(0)} µs, server CPU ${
+            record.server_cpu_pct.toFixed(0)
+          }%`) +
+        (Number.isFinite(record.client_cpu_pct)
+          ? `, client CPU ${record.client_cpu_pct.toFixed(0)}%`
+          : "") +
+        problems,
+    );
+  }
+}
+
+async function versionOf(command: string[]): Promise<string> {
+  try {
+    const { stdout } = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(stdout).trim().split("\n")[0];
+  } catch {
+    return "unknown";
+  }
+}
+
+function parseSettings(argv: string[]): Settings | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      runtime: { type: "string", multiple: true },
+      rounds: { type: "string" },
+      "load-cmd": { type: "string" },
+      workers: { type: "string", default: "2" },
+      workload: { type: "string", multiple: true },
+      out: { type: "string", default: "bench/results" },
+      "no-pin": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    log(USAGE);
+    return undefined;
+  }
+  const runtimes = (values.runtime ?? ["deno", "bun"]).flatMap((r) =>
+    r.split(",")
+  );
+  for (const runtime of runtimes) {
+    if (runtime !== "deno" && runtime !== "bun") {
+      throw new Error(`--runtime must be deno or bun, got '${runtime}'`);
+    }
+  }
+  const quick = values.quick;
+  const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error("--rounds must be ≥ 1");
+  }
+  const external = values["load-cmd"] ?? Deno.env.get("WSECHO_LOAD");
+  return {
+    quick,
+    runtimes: runtimes as RuntimeName[],
+    rounds,
+    scale: { ...(quick ? QUICK_SCALE : FULL_SCALE) },
+    load: external ? externalClient(external) : builtInClient(""),
+    workers: Number(values.workers),
+    only: values.workload ?? [],
+    out: values.out.replace(/\/$/, ""),
+    pin: !values["no-pin"],
+  };
+}
+
+/** Caps the idle connections by the open-file limit (each side needs one fd per connection). */
+function capIdleConnections(settings: Settings, notes: string[]): void {
+  const limit = openFileLimit();
+  if (!limit) return;
+  const cap = Math.max(100, limit.hard - 256);
+  if (settings.scale.idleConns > cap) {
+    notes.push(
+      `idle connections capped at ${cap} by the open-file limit (${limit.hard})`,
+    );
+    settings.scale.idleConns = cap;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const settings = parseSettings(argv);
+  if (!settings) return 0;
+  const started = performance.now();
+  const loadStart = loadAverage();
+  const bunVersion = await versionOf([bunPath(), "--version"]);
+  if (settings.load.label.startsWith("bench/")) {
+    settings.load = builtInClient(bunVersion);
+  }
+  const pinned = settings.pin && await canPin();
+  if (!pinned) settings.pin = false;
+  const bench = new Bench(settings);
+  capIdleConnections(settings, bench.notes);
+  if (loadStart !== undefined && loadStart > 0.5) {
+    bench.notes.push(
+      `the machine was busy before the run (load average ${
+        loadStart.toFixed(2)
+      }): expect noise`,
+    );
+  }
+
+  log(
+    `wsecho benchmark${settings.quick ? " (quick)" : ""}: ${
+      settings.runtimes.join(", ")
+    }, ${settings.rounds} round(s), load client: ${settings.load.label}`,
+  );
+  for (const runtime of settings.runtimes) await bench.runtime(runtime);
+
+  const workloads = [...WORKLOADS, scaleOutWorkload(settings.workers)];
+  const summaries = settings.runtimes.flatMap((runtime) =>
+    workloads
+      .filter((w) =>
+        bench.runs.some((r) => r.runtime === runtime && r.workload === w.id)
+      )
+      .map((w) => summarizeWorkload(runtime, w, bench.runs))
+  );
+  const machine = machineInfo();
+  const meta: MetaRecord = {
+    type: "meta",
+    date: new Date().toISOString(),
+    command: ["deno task bench", ...argv].join(" "),
+    machine,
+    versions: {
+      deno: Deno.version.deno,
+      bun: bunVersion,
+      wsecho: await versionOf(["git", "describe", "--always", "--dirty"]),
+    },
+    load_client: settings.load.label,
+    rounds: settings.rounds,
+    quick: settings.quick,
+    pinning: settings.pin
+      ? "server on CPU 0, load client on CPU 1 (scale-out: server on all CPUs, client unpinned)"
+      : "none",
+    load_average: { start: loadStart ?? null, end: loadAverage() ?? null },
+    duration_s: (performance.now() - started) / 1000,
+    notes: bench.notes,
+  };
+
+  const subtitle =
+    `${machine.cpu}, ${machine.cores} cores · Deno ${Deno.version.deno} · Bun ${bunVersion} · ${settings.load.label} · ${
+      meta.date.slice(0, 10)
+    }`;
+  await Deno.mkdir(settings.out, { recursive: true });
+  const markdown = markdownReport(meta, summaries, bench.skipped, "chart.svg");
+  const records: BenchRecord[] = [
+    meta,
+    ...bench.runs,
+    ...summaries,
+    ...bench.skipped,
+  ];
+  await Deno.writeTextFile(`${settings.out}/latest.md`, markdown);
+  await Deno.writeTextFile(`${settings.out}/latest.jsonl`, jsonLines(records));
+  await Deno.writeTextFile(
+    `${settings.out}/chart.svg`,
+    svgChart(summaries, subtitle),
+  );
+
+  log("");
+  log(plainTable(summaries.map(tableRow)));
+  log("");
+  for (const row of summaries.filter((s) => s.client_saturated)) {
+    log(
+      `note: the load client saturated on ${row.title} (${row.runtime}): the ratio there says little`,
+    );
+  }
+  for (const note of bench.notes) log(`note: ${note}`);
+  log(
+    `wrote ${settings.out}/latest.md, latest.jsonl, chart.svg in ${
+      meta.duration_s.toFixed(0)
+    } s`,
+  );
+  const failed = bench.runs.some((run) => !Number.isFinite(run.value));
+  return failed ? 1 : 0;
+}
+
+/** The markdown table, aligned for a terminal. */
+function plainTable(rows: string[][]): string {
+  const all = [TABLE_HEADER, ...rows].map((row) =>
+    row.map((cell) => cell.replaceAll("**", ""))
+  );
+  const widths = TABLE_HEADER.map((_, i) =>
+    Math.max(...all.map((row) => row[i].length))
+  );
+  return all.map((row) =>
+    row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()
+  ).join("\n");
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,473 @@
+/**
+ * Turns benchmark runs into results: per-workload summaries (medians,
+ * spread, wsecho ÷ bare), a markdown report, JSON Lines and an SVG bar
+ * chart. Pure functions of their input, so tests can check every shape.
+ */
+import type { Impl, RuntimeName } from "./servers.ts";
+import { pairedRatios, summarize, type Summary } from "./stats.ts";
+import type { LoadResult, Workload } from "./workloads.ts";
+
+/** One load-client run against one server. */
+export interface RunRecord {
+  type: "run";
+  runtime: RuntimeName;
+  impl: Impl;
+  workload: string;
+  round: number;
+  unit: Workload["unit"];
+  value: number;
+  p50_us: number;
+  p99_us: number;
+  server_cpu_pct: number;
+  client_cpu_pct: number;
+  errors: number;
+  exit_code: number;
+  result: LoadResult | null;
+}
+
+/** A workload that could not run here, and why. */
+export interface SkipRecord {
+  type: "skipped";
+  runtime: RuntimeName;
+  workload: string;
+  title: string;
+  reason: string;
+}
+
+export interface MetaRecord {
+  type: "meta";
+  date: string;
+  command: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; kernel: string };
+  versions: Record<string, string>;
+  load_client: string;
+  rounds: number;
+  quick: boolean;
+  pinning: string;
+  load_average: { start: number | null; end: number | null };
+  duration_s: number;
+  notes: string[];
+}
+
+/** Thresholds from issue #4: they are reported, never asserted in tests. */
+export const TARGETS = {
+  /** wsecho ≥ 0.95 × bare on throughput. */
+  throughputRatio: 0.95,
+  /** wsecho ≤ 1.1 × bare on memory per idle connection and on p99. */
+  memoryRatio: 1.1,
+  p99Ratio: 1.1,
+  /** A client above this much of a core is likely the bottleneck. */
+  clientSaturatedPct: 90,
+};
+
+export interface SummaryRecord {
+  type: "summary";
+  runtime: RuntimeName;
+  workload: string;
+  title: string;
+  unit: Workload["unit"];
+  higher_is_better: boolean;
+  workers: number;
+  bare: Summary;
+  wsecho: Summary;
+  /** wsecho ÷ bare, median of the rounds' pairs. */
+  ratio: Summary;
+  p50_us: { bare: number; wsecho: number };
+  p99_us: { bare: number; wsecho: number };
+  p99_ratio: number;
+  server_cpu_pct: { bare: number; wsecho: number };
+  /**
+   * Server CPU time per unit of work (µs per message, per MB, per
+   * handshake): unlike throughput, it barely moves when other processes
+   * take CPU from the server, so it shows hot-path overhead even on a busy
+   * machine.
+   */
+  server_cpu_us_per_unit: { bare: number; wsecho: number };
+  /** wsecho's CPU per unit ÷ bare's: 1.05 means 5 % more work per message. */
+  cpu_cost_ratio: number;
+  client_cpu_pct: { bare: number; wsecho: number };
+  client_saturated: boolean;
+  meets_target: boolean;
+  errors: number;
+  notes: string[];
+}
+
+export type BenchRecord = MetaRecord | RunRecord | SummaryRecord | SkipRecord;
+
+export function summarizeWorkload(
+  runtime: RuntimeName,
+  workload: Workload,
+  runs: readonly RunRecord[],
+): SummaryRecord {
+  const mine = runs.filter((run) =>
+    run.runtime === runtime && run.workload === workload.id
+  );
+  const of = (impl: Impl) =>
+    mine.filter((run) => run.impl === impl).sort((a, b) => a.round - b.round);
+  const bareRuns = of("bare");
+  const wsechoRuns = of("wsecho");
+  const med = (list: RunRecord[], key: keyof RunRecord) =>
+    summarize(list.map((run) => run[key] as number)).median;
+
+  const ratio = pairedRatios(
+    wsechoRuns.map((run) => run.value),
+    bareRuns.map((run) => run.value),
+  );
+  const p99 = {
+    bare: med(bareRuns, "p99_us"),
+    wsecho: med(wsechoRuns, "p99_us"),
+  };
+  const clientCpu = {
+    bare: med(bareRuns, "client_cpu_pct"),
+    wsecho: med(wsechoRuns, "client_cpu_pct"),
+  };
+  const cost = (list: RunRecord[]) =>
+    summarize(list.map((run) => cpuMicrosPerUnit(run))).median;
+  const cpuCost = { bare: cost(bareRuns), wsecho: cost(wsechoRuns) };
+  const clientSaturated = Math.max(clientCpu.bare, clientCpu.wsecho) >=
+    TARGETS.clientSaturatedPct;
+  const p99Ratio = p99.bare > 0 ? p99.wsecho / p99.bare : NaN;
+  const errors = mine.reduce((total, run) => total + run.errors, 0) +
+    mine.filter((run) => run.exit_code !== 0 && run.errors === 0).length;
+
+  const meetsTarget = workload.higherIsBetter
+    ? ratio.median >= TARGETS.throughputRatio &&
+      !(p99Ratio > TARGETS.p99Ratio)
+    : ratio.median <= TARGETS.memoryRatio;
+  const notes: string[] = [];
+  if (clientSaturated) notes.push("client-bound");
+  if (workload.workers > 1) notes.push("client shares the server's cores");
+  if (errors > 0) notes.push(`${errors} error(s)`);
+  if (workload.higherIsBetter) {
+    if (ratio.median < TARGETS.throughputRatio) {
+      notes.push("ratio below target");
+    }
+    if (p99Ratio > TARGETS.p99Ratio) notes.push("p99 above 1.1× bare");
+  } else if (ratio.median > TARGETS.memoryRatio) {
+    notes.push("above target");
+  }
+
+  return {
+    type: "summary",
+    runtime,
+    workload: workload.id,
+    title: workload.title,
+    unit: workload.unit,
+    higher_is_better: workload.higherIsBetter,
+    workers: workload.workers,
+    bare: summarize(bareRuns.map((run) => run.value)),
+    wsecho: summarize(wsechoRuns.map((run) => run.value)),
+    ratio,
+    p50_us: {
+      bare: med(bareRuns, "p50_us"),
+      wsecho: med(wsechoRuns, "p50_us"),
+    },
+    p99_us: p99,
+    p99_ratio: p99Ratio,
+    server_cpu_pct: {
+      bare: med(bareRuns, "server_cpu_pct"),
+      wsecho: med(wsechoRuns, "server_cpu_pct"),
+    },
+    server_cpu_us_per_unit: cpuCost,
+    cpu_cost_ratio: cpuCost.bare > 0 ? cpuCost.wsecho / cpuCost.bare : NaN,
+    client_cpu_pct: clientCpu,
+    client_saturated: clientSaturated,
+    meets_target: meetsTarget,
+    errors,
+    notes,
+  };
+}
+
+/** µs of server CPU per message, MB or handshake in one run (NaN for memory). */
+export function cpuMicrosPerUnit(run: RunRecord): number {
+  if (run.unit === "KiB/conn" || !(run.value > 0)) return NaN;
+  return (run.server_cpu_pct / 100) / run.value * 1e6;
+}
+
+// ---- Numbers for people
+
+/** `2.10M`, `166k`, `2341`, `1.27`: three significant digits or so. */
+export function formatValue(value: number, unit: Workload["unit"]): string {
+  if (!Number.isFinite(value)) return "n/a";
+  if (unit === "KiB/conn") return value.toFixed(2);
+  if (unit === "MB/s") {
+    return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+  }
+  const abs = Math.abs(value);
+  if (abs >= 1e6) return (value / 1e6).toFixed(2) + "M";
+  if (abs >= 1e4) return (value / 1e3).toFixed(0) + "k";
+  if (abs >= 1e3) return (value / 1e3).toFixed(1) + "k";
+  return value.toFixed(0);
+}
+
+function formatSummary(summary: Summary, unit: Workload["unit"]): string {
+  if (summary.n === 0) return "n/a";
+  const spread = summary.n > 1 && Number.isFinite(summary.spread)
+    ? ` ±${(summary.spread * 50).toFixed(0)}%`
+    : "";
+  return formatValue(summary.median, unit) + spread;
+}
+
+function formatRatio(ratio: Summary): string {
+  if (ratio.n === 0 || !Number.isFinite(ratio.median)) return "n/a";
+  const range = ratio.n > 1
+    ? ` (${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`
+    : "";
+  return `**${ratio.median.toFixed(2)}×**${range}`;
+}
+
+function formatMicros(us: number): string {
+  if (!Number.isFinite(us)) return "n/a";
+  return us >= 10_000 ? `${(us / 1000).toFixed(0)} ms` : `${us.toFixed(0)} µs`;
+}
+
+function formatPercent(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(0) : "n/a";
+}
+
+function formatCost(row: SummaryRecord): string {
+  const { bare, wsecho } = row.server_cpu_us_per_unit;
+  if (!Number.isFinite(bare) || !Number.isFinite(wsecho)) return "n/a";
+  const digits = bare < 10 ? 2 : 0;
+  return `${bare.toFixed(digits)} → ${wsecho.toFixed(digits)} (${
+    row.cpu_cost_ratio.toFixed(2)
+  }×)`;
+}
+
+function targetText(row: SummaryRecord): string {
+  return row.higher_is_better
+    ? `≥ ${TARGETS.throughputRatio}`
+    : `≤ ${TARGETS.memoryRatio}`;
+}
+
+// ---- Markdown
+
+export const TABLE_HEADER = [
+  "workload",
+  "runtime",
+  "unit",
+  "bare",
+  "wsecho",
+  "wsecho/bare",
+  "target",
+  "p50 bare → wsecho",
+  "p99 bare → wsecho",
+  "server CPU % bare / wsecho",
+  "server CPU µs per unit bare → wsecho",
+  "client CPU % bare / wsecho",
+  "notes",
+];
+
+export function tableRow(row: SummaryRecord): string[] {
+  const latency = row.unit !== "KiB/conn";
+  return [
+    row.title,
+    row.runtime,
+    row.unit,
+    formatSummary(row.bare, row.unit),
+    formatSummary(row.wsecho, row.unit),
+    formatRatio(row.ratio),
+    targetText(row),
+    latency
+      ? `${formatMicros(row.p50_us.bare)} → ${formatMicros(row.p50_us.wsecho)}`
+      : "–",
+    latency
+      ? `${formatMicros(row.p99_us.bare)} → ${formatMicros(row.p99_us.wsecho)}`
+      : "–",
+    latency
+      ? `${formatPercent(row.server_cpu_pct.bare)} / ${
+        formatPercent(row.server_cpu_pct.wsecho)
+      }`
+      : "–",
+    latency ? formatCost(row) : "–",
+    `${formatPercent(row.client_cpu_pct.bare)} / ${
+      formatPercent(row.client_cpu_pct.wsecho)
+    }`,
+    row.notes.join(", ") || "–",
+  ];
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell) => cell.replaceAll("|", "\\|")).join(" | ")} |`;
+  return [
+    line(header),
+    line(header.map(() => "---")),
+    ...rows.map(line),
+  ].join("\n");
+}
+
+export function markdownReport(
+  meta: MetaRecord,
+  summaries: readonly SummaryRecord[],
+  skipped: readonly SkipRecord[],
+  chartFile: string,
+): string {
+  const versions = Object.entries(meta.versions)
+    .map(([name, version]) => `${name} ${version}`).join(", ");
+  const loadAverage = (value: number | null) =>
+    value === null ? "n/a" : value.toFixed(2);
+  const saturated = summaries.filter((row) => row.client_saturated);
+  const lines = [
+    `# wsecho benchmark${
+      meta.quick ? " (quick mode: numbers are not meaningful)" : ""
+    }`,
+    "",
+    `![wsecho vs bare runtime, per workload](${chartFile})`,
+    "",
+    `- Command: \`${meta.command}\``,
+    `- Date: ${meta.date}; took ${meta.duration_s.toFixed(0)} s`,
+    `- Machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGiB} GiB, Linux ${meta.machine.kernel}`,
+    `- Runtimes: ${versions}`,
+    `- Load client: ${meta.load_client}`,
+    `- Pinning: ${meta.pinning}`,
+    `- Rounds: ${meta.rounds}, bare and wsecho alternating (A B A B); values are medians, ±x% is half the min–max spread, the ratio is the median of per-round pairs (min–max in brackets)`,
+    "- Server CPU per unit: µs of server CPU time per message (msgs/s rows), per MB (MB/s rows) or per handshake; the ratio in brackets is wsecho's cost ÷ bare's, which other load on the machine barely moves",
+    `- Load average (1 min) at start / end: ${
+      loadAverage(meta.load_average.start)
+    } / ${loadAverage(meta.load_average.end)}`,
+    "",
+    markdownTable(TABLE_HEADER, summaries.map(tableRow)),
+    "",
+  ];
+  if (saturated.length > 0) {
+    lines.push(
+      `**The load client saturated** (≥ ${TARGETS.clientSaturatedPct} % of a core) on: ${
+        saturated.map((row) => `${row.title} (${row.runtime})`).join("; ")
+      }. There the client, not the server, sets the pace, and the ratio says little; rerun with a faster client (\`--load-cmd\`).`,
+      "",
+    );
+  }
+  for (const skip of skipped) {
+    lines.push(`- Skipped: ${skip.title} on ${skip.runtime}: ${skip.reason}`);
+  }
+  for (const note of meta.notes) lines.push(`- Note: ${note}`);
+  if (skipped.length + meta.notes.length > 0) lines.push("");
+  lines.push(
+    "Targets (issue #4): wsecho ≥ 0.95 × bare on throughput with p99 ≤ 1.1 × bare, and memory per idle connection ≤ 1.1 × bare. Absolute numbers vary between machines; compare the ratios of one run.",
+    "",
+  );
+  return lines.join("\n");
+}
+
+/** Splits a markdown table line into its cells (for tests and tools). */
+export function parseTableLine(line: string): string[] {
+  return line.trim().replace(/^\||\|$/g, "").split(/(?<!\\)\|/).map((cell) =>
+    cell.trim()
+  );
+}
+
+export function jsonLines(records: readonly BenchRecord[]): string {
+  return records.map((record) => JSON.stringify(record, finiteOrNull)).join(
+    "\n",
+  ) +
+    "\n";
+}
+
+/** NaN and Infinity are not JSON: they become null. */
+function finiteOrNull(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? null : value;
+}
+
+// ---- SVG chart
+
+const COLORS = {
+  bare: "#9aa0a6",
+  deno: "#1f6feb",
+  bun: "#d9822b",
+  target: "#d1242f",
+  text: "#1f2328",
+  muted: "#59636e",
+};
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A horizontal bar chart: per workload and runtime, a grey bar for bare and
+ * a coloured one for wsecho, on the same scale, with a red tick where the
+ * target lies (0.95 × bare for throughput, 1.1 × bare for memory).
+ */
+export function svgChart(
+  summaries: readonly SummaryRecord[],
+  subtitle: string,
+): string {
+  const width = 880;
+  const labelWidth = 250;
+  const barArea = 430;
+  const barHeight = 14;
+  const gap = 4;
+  const workloads = [...new Set(summaries.map((row) => row.workload))];
+  const parts: string[] = [];
+  let y = 56;
+  for (const id of workloads) {
+    const rows = summaries.filter((row) => row.workload === id);
+    parts.push(
+      `<text x="16" y="${y + 11}" font-weight="600">${
+        escapeXml(rows[0].title)
+      }</text>`,
+    );
+    y += 20;
+    for (const row of rows) {
+      const bare = row.bare.median;
+      const mine = row.wsecho.median;
+      const target = bare *
+        (row.higher_is_better ? TARGETS.throughputRatio : TARGETS.memoryRatio);
+      const scale = Math.max(bare, mine, target) || 1;
+      const length = (value: number) =>
+        Number.isFinite(value) ? Math.max(1, (value / scale) * barArea) : 0;
+      const bars: Array<[string, string, number]> = [
+        [`bare ${row.runtime}`, COLORS.bare, bare],
+        [`wsecho on ${row.runtime}`, COLORS[row.runtime], mine],
+      ];
+      for (const [label, color, value] of bars) {
+        parts.push(
+          `<text x="${labelWidth - 8}" y="${
+            y + 11
+          }" text-anchor="end" fill="${COLORS.muted}">${
+            escapeXml(label)
+          }</text>`,
+          `<rect x="${labelWidth}" y="${y}" width="${
+            length(value).toFixed(1)
+          }" height="${barHeight}" fill="${color}" rx="2"/>`,
+          `<text x="${labelWidth + length(value) + 6}" y="${y + 11}">${
+            escapeXml(`${formatValue(value, row.unit)} ${row.unit}`)
+          }</text>`,
+        );
+        y += barHeight + gap;
+      }
+      const ratio = row.ratio.median;
+      const tickX = labelWidth + length(target);
+      parts.push(
+        `<line x1="${tickX.toFixed(1)}" x2="${tickX.toFixed(1)}" y1="${
+          y - 2 * (barHeight + gap) - 2
+        }" y2="${
+          y - gap + 2
+        }" stroke="${COLORS.target}" stroke-width="1.5" stroke-dasharray="3,2"/>`,
+        `<text x="${width - 16}" y="${
+          y - barHeight + 2
+        }" text-anchor="end" font-weight="600" fill="${
+          row.meets_target ? COLORS.text : COLORS.target
+        }">${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a"}${
+          row.client_saturated ? " (client-bound)" : ""
+        }</text>`,
+      );
+      y += 6;
+    }
+    y += 8;
+  }
+  const height = y + 24;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" fill="${COLORS.text}">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="16" y="24" font-size="16" font-weight="700">wsecho vs the bare runtime (wsecho ÷ bare on the right)</text>`,
+    `<text x="16" y="42" fill="${COLORS.muted}">${escapeXml(subtitle)}</text>`,
+    ...parts,
+    `<text x="16" y="${
+      height - 10
+    }" fill="${COLORS.muted}">Red dashed tick: target (0.95 × bare throughput, 1.1 × bare memory). Medians of alternating rounds.</text>`,
+    "</svg>",
+    "",
+  ].join("\n");
+}

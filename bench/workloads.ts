@@ -1,0 +1,232 @@
+/**
+ * The workloads of issue #4's reference table, and how each one becomes a
+ * load-client command line (the C load generator wsload's syntax, which
+ * `load_client.ts` speaks too) and one number to compare.
+ */
+
+export type LoadMode = "echo" | "connect" | "idle";
+
+export interface Workload {
+  /** Stable id, used in JSON Lines and on the command line (`--workload`). */
+  id: string;
+  /** What a person reads in the table. */
+  title: string;
+  mode: LoadMode;
+  unit: "msgs/s" | "MB/s" | "handshakes/s" | "KiB/conn";
+  /** Throughput: more is better. Memory: less is better. */
+  higherIsBetter: boolean;
+  /** Server processes or threads; more than 1 is the scale-out workload. */
+  workers: number;
+  /** For echo: connections, message size, messages in flight per connection. */
+  conns?: number;
+  size?: number;
+  pipeline?: number;
+  binary?: boolean;
+}
+
+export const WORKLOADS: readonly Workload[] = [
+  {
+    id: "text32-c100-p1",
+    title: "32 B text, 100 conns, 1 in flight each",
+    mode: "echo",
+    unit: "msgs/s",
+    higherIsBetter: true,
+    workers: 1,
+    conns: 100,
+    size: 32,
+    pipeline: 1,
+  },
+  {
+    id: "text32-c100-p16",
+    title: "32 B text, 100 conns, 16 in flight each",
+    mode: "echo",
+    unit: "msgs/s",
+    higherIsBetter: true,
+    workers: 1,
+    conns: 100,
+    size: 32,
+    pipeline: 16,
+  },
+  {
+    id: "bin64k-c10-p4",
+    title: "64 KiB binary, 10 conns, 4 in flight",
+    mode: "echo",
+    unit: "MB/s",
+    higherIsBetter: true,
+    workers: 1,
+    conns: 10,
+    size: 65536,
+    pipeline: 4,
+    binary: true,
+  },
+  {
+    id: "bin1m-c4-p2",
+    title: "1 MiB binary, 4 conns, 2 in flight",
+    mode: "echo",
+    unit: "MB/s",
+    higherIsBetter: true,
+    workers: 1,
+    conns: 4,
+    size: 1048576,
+    pipeline: 2,
+    binary: true,
+  },
+  {
+    id: "handshakes-c50",
+    title: "handshakes/s (connect, echo, close; 50 at once)",
+    mode: "connect",
+    unit: "handshakes/s",
+    higherIsBetter: true,
+    workers: 1,
+    conns: 50,
+  },
+  {
+    id: "idle-memory",
+    title: "memory per idle connection",
+    mode: "idle",
+    unit: "KiB/conn",
+    higherIsBetter: false,
+    workers: 1,
+  },
+];
+
+/** The scale-out workload: the 16-in-flight text load on N workers. */
+export function scaleOutWorkload(workers: number): Workload {
+  const base = WORKLOADS[1];
+  return {
+    ...base,
+    id: `${base.id}-w${workers}`,
+    title: `${base.title}, ${workers} server workers`,
+    workers,
+  };
+}
+
+/** How long and how big: the full run, or `--quick` to keep the code alive. */
+export interface Scale {
+  warmupSeconds: number;
+  seconds: number;
+  handshakes: number;
+  idleConns: number;
+  idleHoldSeconds: number;
+}
+
+export const FULL_SCALE: Scale = {
+  warmupSeconds: 1,
+  seconds: 3,
+  handshakes: 20_000,
+  idleConns: 10_000,
+  idleHoldSeconds: 3,
+};
+
+export const QUICK_SCALE: Scale = {
+  warmupSeconds: 0.05,
+  seconds: 0.15,
+  handshakes: 200,
+  idleConns: 100,
+  idleHoldSeconds: 0.2,
+};
+
+/** The load client's arguments (after the program) for `workload`. */
+export function loadArgs(
+  workload: Workload,
+  scale: Scale,
+  url: string,
+  serverPid: number,
+): string[] {
+  switch (workload.mode) {
+    case "echo":
+      return [
+        "echo",
+        "--url",
+        url,
+        "-c",
+        String(workload.conns),
+        "-s",
+        String(workload.size),
+        "-p",
+        String(workload.pipeline),
+        "-d",
+        String(scale.seconds),
+        "--warmup",
+        String(scale.warmupSeconds),
+        workload.binary ? "--binary" : "--text",
+        "--json",
+      ];
+    case "connect":
+      return [
+        "connect",
+        "--url",
+        url,
+        "-n",
+        String(scale.handshakes),
+        "-c",
+        String(workload.conns),
+        "--json",
+      ];
+    case "idle":
+      return [
+        "idle",
+        "--url",
+        url,
+        "-n",
+        String(scale.idleConns),
+        "--hold",
+        String(scale.idleHoldSeconds),
+        "--pid",
+        String(serverPid),
+        "--json",
+      ];
+  }
+}
+
+/** The client's JSON result (wsload's field names). */
+export type LoadResult = Record<string, unknown>;
+
+function numberAt(result: LoadResult, ...path: string[]): number {
+  let value: unknown = result;
+  for (const key of path) value = (value as Record<string, unknown>)?.[key];
+  return typeof value === "number" ? value : NaN;
+}
+
+/** The number a workload is judged by. */
+export function primaryValue(workload: Workload, result: LoadResult): number {
+  switch (workload.unit) {
+    case "msgs/s":
+      return numberAt(result, "msgs_per_s");
+    case "MB/s":
+      return numberAt(result, "mb_per_s");
+    case "handshakes/s":
+      return numberAt(result, "handshakes_per_s");
+    case "KiB/conn": {
+      const before = numberAt(result, "rss_kib_before");
+      const after = numberAt(result, "rss_kib_after");
+      const opened = numberAt(result, "opened");
+      return opened > 0 ? (after - before) / opened : NaN;
+    }
+  }
+}
+
+/** Latency percentiles (µs) and client CPU, where the client reports them. */
+export function secondaryValues(result: LoadResult) {
+  return {
+    p50Us: numberAt(result, "lat_us", "p50"),
+    p99Us: numberAt(result, "lat_us", "p99"),
+    clientCpuPct: numberAt(result, "client_cpu_pct"),
+  };
+}
+
+/** What failed according to the client's JSON, by mode (0 for a clean run). */
+const ERROR_FIELDS: Record<LoadMode, string[]> = {
+  echo: ["errors", "conn_failures", "dropped"],
+  connect: ["failed"],
+  idle: ["connect_failures", "handshake_failures", "dropped"],
+};
+
+export function errorCount(mode: LoadMode, result: LoadResult): number {
+  let total = 0;
+  for (const key of ERROR_FIELDS[mode]) {
+    const value = numberAt(result, key);
+    if (Number.isFinite(value)) total += value;
+  }
+  return total;
+}

@@ -1,0 +1,85 @@
+/**
+ * Runs `deno task bench --quick` once, so the benchmark cannot rot: both
+ * runtimes, every workload, the bare baselines, the load client and the
+ * report writers. It checks the shape of what comes out, never the speed:
+ * performance thresholds are not asserted in tests.
+ */
+import assert from "node:assert/strict";
+import { parseTableLine, TABLE_HEADER } from "../bench/report.ts";
+import { WORKLOADS } from "../bench/workloads.ts";
+import { ROOT, RUNTIMES } from "./helpers/server.ts";
+
+Deno.test({
+  name:
+    "bench --quick measures every workload on both runtimes and writes its reports",
+  // The benchmark pins processes to CPUs and starts its own servers.
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "wsecho-bench-" });
+    try {
+      const started = performance.now();
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", "bench/main.ts", "--quick", "--out", out],
+        cwd: ROOT,
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const seconds = (performance.now() - started) / 1000;
+      const text = new TextDecoder().decode(stdout) +
+        new TextDecoder().decode(stderr);
+      assert.equal(code, 0, text);
+      assert.ok(seconds < 60, `--quick took ${seconds.toFixed(0)} s`);
+
+      // JSON Lines: a meta record, runs, and a summary with numbers for
+      // every workload and runtime.
+      const records = (await Deno.readTextFile(`${out}/latest.jsonl`))
+        .trimEnd().split("\n").map((line) => JSON.parse(line));
+      assert.equal(records[0].type, "meta");
+      assert.equal(records[0].quick, true);
+      const summaries = records.filter((r) => r.type === "summary");
+      for (const runtime of RUNTIMES) {
+        for (const workload of WORKLOADS) {
+          const row = summaries.find((r) =>
+            r.runtime === runtime && r.workload === workload.id
+          );
+          assert.ok(row, `${workload.id} on ${runtime} has a summary`);
+          for (const side of ["bare", "wsecho"]) {
+            assert.equal(
+              typeof row[side].median,
+              "number",
+              `${workload.id} ${runtime} ${side}`,
+            );
+            assert.ok(row[side].median > 0 || workload.unit === "KiB/conn");
+          }
+          assert.equal(typeof row.ratio.median, "number");
+          assert.equal(row.errors, 0, `${workload.id} on ${runtime}: errors`);
+        }
+      }
+      // Scale-out: measured where the server supports it, else a reason.
+      for (const runtime of RUNTIMES) {
+        const measured = summaries.some((r) =>
+          r.runtime === runtime && r.workers > 1
+        );
+        const skipped = records.some((r) =>
+          r.type === "skipped" && r.runtime === runtime
+        );
+        assert.ok(measured || skipped, `scale-out on ${runtime}`);
+      }
+
+      // The markdown table parses, one row per summary.
+      const markdown = await Deno.readTextFile(`${out}/latest.md`);
+      const table = markdown.split("\n").filter((line) => line.startsWith("|"));
+      assert.deepEqual(parseTableLine(table[0]), TABLE_HEADER);
+      assert.equal(table.length - 2, summaries.length);
+      for (const line of table) {
+        assert.equal(parseTableLine(line).length, TABLE_HEADER.length, line);
+      }
+
+      const svg = await Deno.readTextFile(`${out}/chart.svg`);
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.match(svg.trimEnd(), /<\/svg>$/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

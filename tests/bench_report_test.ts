@@ -1,0 +1,252 @@
+/**
+ * The benchmark's pure parts: statistics, the latency histogram, workload
+ * arguments, summaries, and the markdown / JSON Lines / SVG it writes.
+ */
+import assert from "node:assert/strict";
+import { bucketOf, Histogram, valueOf } from "../bench/histogram.ts";
+import { parseStat } from "../bench/proc.ts";
+import {
+  cpuMicrosPerUnit,
+  formatValue,
+  jsonLines,
+  markdownReport,
+  type MetaRecord,
+  parseTableLine,
+  type RunRecord,
+  summarizeWorkload,
+  svgChart,
+  TABLE_HEADER,
+} from "../bench/report.ts";
+import { median, pairedRatios, summarize } from "../bench/stats.ts";
+import {
+  errorCount,
+  FULL_SCALE,
+  loadArgs,
+  primaryValue,
+  WORKLOADS,
+} from "../bench/workloads.ts";
+
+Deno.test("median of odd and even counts, ignoring order", () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+});
+
+Deno.test("summarize gives median, range and relative spread", () => {
+  assert.deepEqual(summarize([90, 110, 100]), {
+    median: 100,
+    min: 90,
+    max: 110,
+    spread: 0.2,
+    n: 3,
+  });
+  assert.equal(summarize([NaN, 5]).n, 1, "NaN rounds are left out");
+  assert.equal(summarize([]).n, 0);
+});
+
+Deno.test("pairedRatios divides round by round", () => {
+  const ratio = pairedRatios([95, 200, 99], [100, 100, 100]);
+  assert.equal(ratio.median, 0.99);
+  assert.equal(ratio.max, 2);
+  assert.equal(pairedRatios([1], [0]).n, 0, "a zero baseline has no ratio");
+});
+
+Deno.test("histogram quantiles stay within the bucket error", () => {
+  const histogram = new Histogram();
+  for (let us = 1; us <= 10_000; us++) histogram.record(us);
+  for (const [q, expected] of [[0.5, 5000], [0.99, 9900], [0.999, 9990]]) {
+    const got = histogram.quantile(q);
+    assert.ok(Math.abs(got - expected) / expected < 0.035, `${q}: ${got}`);
+  }
+  assert.equal(histogram.max, 10_000);
+  assert.equal(histogram.mean, 5000.5);
+  histogram.reset();
+  assert.equal(histogram.quantile(0.5), 0);
+});
+
+Deno.test("histogram buckets are monotonic and their values lie inside", () => {
+  let last = -1;
+  for (let units = 0; units < 1 << 20; units = units * 2 + 1) {
+    const bucket = bucketOf(units);
+    assert.ok(bucket >= last);
+    last = bucket;
+    const value = valueOf(bucket) * 10;
+    assert.ok(Math.abs(value - units) <= Math.max(0.5, units / 32), `${units}`);
+  }
+  assert.ok(bucketOf(0x7fffffff) < 1024);
+});
+
+Deno.test("parseStat reads ppid and CPU time even with spaces in the name", () => {
+  const line =
+    "42 (my (odd) name) S 7 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20";
+  assert.deepEqual(parseStat(line), { ppid: 7, cpuSeconds: 3 });
+});
+
+Deno.test("loadArgs speaks wsload's command line", () => {
+  const [p1, , bin1m, , handshakes, idle] = WORKLOADS;
+  assert.deepEqual(loadArgs(p1, FULL_SCALE, "ws://h:1/", 9), [
+    "echo",
+    "--url",
+    "ws://h:1/",
+    "-c",
+    "100",
+    "-s",
+    "32",
+    "-p",
+    "1",
+    "-d",
+    "3",
+    "--warmup",
+    "1",
+    "--text",
+    "--json",
+  ]);
+  assert.ok(loadArgs(bin1m, FULL_SCALE, "ws://h:1/", 9).includes("--binary"));
+  assert.deepEqual(loadArgs(handshakes, FULL_SCALE, "u", 9).slice(3), [
+    "-n",
+    "20000",
+    "-c",
+    "50",
+    "--json",
+  ]);
+  const idleArgs = loadArgs(idle, FULL_SCALE, "u", 1234);
+  assert.equal(idleArgs[idleArgs.indexOf("--pid") + 1], "1234");
+});
+
+Deno.test("primaryValue and errorCount read wsload's JSON", () => {
+  const [p1, , , , handshakes, idle] = WORKLOADS;
+  assert.equal(primaryValue(p1, { msgs_per_s: 5 }), 5);
+  assert.equal(primaryValue(handshakes, { handshakes_per_s: 7 }), 7);
+  assert.equal(
+    primaryValue(idle, {
+      rss_kib_before: 100,
+      rss_kib_after: 300,
+      opened: 100,
+    }),
+    2,
+  );
+  assert.equal(
+    errorCount("echo", { errors: 1, conn_failures: 2, dropped: 0 }),
+    3,
+  );
+  assert.equal(errorCount("connect", { failed: 4, connect_failures: 4 }), 4);
+});
+
+function run(
+  impl: "bare" | "wsecho",
+  round: number,
+  value: number,
+  workload = WORKLOADS[0],
+): RunRecord {
+  return {
+    type: "run",
+    runtime: "deno",
+    impl,
+    workload: workload.id,
+    round,
+    unit: workload.unit,
+    value,
+    p50_us: 100,
+    p99_us: impl === "bare" ? 200 : 210,
+    server_cpu_pct: 100,
+    client_cpu_pct: 95,
+    errors: 0,
+    exit_code: 0,
+    result: null,
+  };
+}
+
+const RUNS = [
+  run("bare", 1, 100_000),
+  run("wsecho", 1, 97_000),
+  run("bare", 2, 110_000),
+  run("wsecho", 2, 110_000),
+  run("bare", 3, 90_000),
+  run("wsecho", 3, 80_000),
+  run("bare", 1, 1.5, WORKLOADS[5]),
+  run("wsecho", 1, 1.8, WORKLOADS[5]),
+];
+
+const META: MetaRecord = {
+  type: "meta",
+  date: "2026-11-25T00:00:00.000Z",
+  command: "deno task bench",
+  machine: { cpu: "Test CPU", cores: 2, memoryGiB: 24, kernel: "6.1" },
+  versions: { deno: "2.9.6", bun: "1.4.5" },
+  load_client: "test",
+  rounds: 3,
+  quick: false,
+  pinning: "none",
+  load_average: { start: 0.1, end: null },
+  duration_s: 12,
+  notes: ["a note"],
+};
+
+Deno.test("summarizeWorkload pairs rounds and flags a saturated client", () => {
+  const row = summarizeWorkload("deno", WORKLOADS[0], RUNS);
+  assert.equal(row.bare.median, 100_000);
+  assert.equal(row.wsecho.median, 97_000);
+  assert.equal(row.ratio.median, 0.97);
+  assert.equal(row.p99_ratio, 1.05);
+  assert.ok(row.meets_target);
+  assert.ok(row.client_saturated);
+  assert.deepEqual(row.notes, ["client-bound"]);
+  assert.equal(cpuMicrosPerUnit(RUNS[0]), 10);
+
+  const memory = summarizeWorkload("deno", WORKLOADS[5], RUNS);
+  assert.equal(memory.ratio.median, 1.2);
+  assert.equal(memory.meets_target, false, "memory: lower is better, ≤ 1.1");
+});
+
+Deno.test("formatValue keeps about three significant digits", () => {
+  assert.equal(formatValue(2_104_000, "msgs/s"), "2.10M");
+  assert.equal(formatValue(166_400, "msgs/s"), "166k");
+  assert.equal(formatValue(6_900, "handshakes/s"), "6.9k");
+  assert.equal(formatValue(2341.4, "MB/s"), "2341");
+  assert.equal(formatValue(1.333, "KiB/conn"), "1.33");
+  assert.equal(formatValue(NaN, "MB/s"), "n/a");
+});
+
+Deno.test("the markdown report has a well-formed table, one row per summary", () => {
+  const rows = [0, 5].map((i) => summarizeWorkload("deno", WORKLOADS[i], RUNS));
+  const markdown = markdownReport(META, rows, [{
+    type: "skipped",
+    runtime: "bun",
+    workload: "x",
+    title: "scale-out",
+    reason: "no --workers",
+  }], "chart.svg");
+  const table = markdown.split("\n").filter((line) => line.startsWith("|"));
+  assert.equal(table.length, 2 + rows.length);
+  for (const line of table) {
+    assert.equal(parseTableLine(line).length, TABLE_HEADER.length, line);
+  }
+  assert.match(markdown, /!\[.*\]\(chart\.svg\)/);
+  assert.match(markdown, /Test CPU, 2 cores/);
+  assert.match(markdown, /deno 2\.9\.6, bun 1\.4\.5/);
+  assert.match(markdown, /`deno task bench`/);
+  assert.match(markdown, /Skipped: scale-out on bun: no --workers/);
+  assert.match(markdown, /load client saturated/);
+});
+
+Deno.test("JSON Lines: one object per line, NaN as null", () => {
+  const text = jsonLines([META, run("bare", 1, NaN)]);
+  const lines = text.trimEnd().split("\n").map((line) => JSON.parse(line));
+  assert.equal(lines.length, 2);
+  assert.equal(lines[1].value, null);
+});
+
+Deno.test("the SVG chart has a bar per runtime and implementation", () => {
+  const rows = [0, 5].map((i) => summarizeWorkload("deno", WORKLOADS[i], RUNS));
+  const svg = svgChart(rows, "subtitle <&>");
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg.trimEnd(), /<\/svg>$/);
+  assert.equal((svg.match(/<rect /g) ?? []).length, 1 + 2 * rows.length);
+  assert.match(svg, /subtitle &#60;&#38;&#62;/, "text is escaped");
+  assert.match(svg, /0\.97×/);
+  assert.match(svg, /1\.20×/);
+  // Every tag that opens is closed (a cheap well-formedness check).
+  const opened = (svg.match(/<(svg|text)\b/g) ?? []).length;
+  const closed = (svg.match(/<\/(svg|text)>/g) ?? []).length;
+  assert.equal(opened, closed);
+});

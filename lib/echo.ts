@@ -8,6 +8,7 @@
  * returns.
  */
 import type { Logger } from "@logtape/logtape";
+import { Buffer } from "node:buffer";
 import { describePayload } from "./preview.ts";
 
 /** A received message: text as a string, binary as bytes (never a Blob). */
@@ -162,24 +163,11 @@ export class EchoHub<S> {
 /**
  * UTF-8 length of a string without encoding it (no allocation). Lone
  * surrogates count as the 3 bytes of U+FFFD, as `TextEncoder` would send them.
+ *
+ * Native on both runtimes: a JavaScript loop over the characters cost
+ * ~1.6 ns per character on Bun, so a 64 KiB text message spent ~100 µs
+ * here, longer than echoing it took (wsecho ran at half the bare speed).
  */
 export function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) continue;
-    if (unit < 0x800) {
-      bytes += 1;
-    } else if (
-      unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length &&
-      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
-    ) {
-      // A surrogate pair: 2 UTF-16 units become 4 bytes.
-      bytes += 2;
-      i++;
-    } else {
-      bytes += 2;
-    }
-  }
-  return bytes;
+  return Buffer.byteLength(text, "utf8");
 }

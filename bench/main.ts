@@ -57,7 +57,7 @@ import {
 const USAGE = `usage: deno task bench [options]
   --quick            a few seconds per runtime: checks that everything runs
   --runtime NAME     deno or bun (repeatable; default both)
-  --rounds N         bare/wsecho pairs per workload (default 3; quick 1)
+  --rounds N         bare/wsecho pairs per workload (default 5; quick 1)
   --load-cmd CMD     external load client, e.g. /path/to/wsload (or $WSECHO_LOAD)
   --workers N        server workers for the scale-out workload (default 2; 1 = skip)
   --workload ID      only this workload (repeatable): ${
@@ -304,7 +304,7 @@ function parseSettings(argv: string[]): Settings | undefined {
     }
   }
   const quick = values.quick;
-  const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+  const rounds = Number(values.rounds ?? (quick ? 1 : 5));
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new Error("--rounds must be ≥ 1");
   }

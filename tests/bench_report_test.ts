@@ -95,16 +95,16 @@ Deno.test("loadArgs speaks wsload's command line", () => {
     "-p",
     "1",
     "-d",
-    "3",
+    "2",
     "--warmup",
-    "1",
+    "0.5",
     "--text",
     "--json",
   ]);
   assert.ok(loadArgs(bin1m, FULL_SCALE, "ws://h:1/", 9).includes("--binary"));
   assert.deepEqual(loadArgs(handshakes, FULL_SCALE, "u", 9).slice(3), [
     "-n",
-    "20000",
+    "10000",
     "-c",
     "50",
     "--json",

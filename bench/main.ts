@@ -276,6 +276,24 @@ async function versionOf(command: string[]): Promise<string> {
   }
 }
 
+/**
+ * The commit measured, and whether the code differed from it. Only the
+ * server and benchmark code count: deno.lock churns on its own.
+ */
+async function wsechoVersion(): Promise<string> {
+  const commit = await versionOf(["git", "rev-parse", "--short", "HEAD"]);
+  const changed = await versionOf([
+    "git",
+    "status",
+    "--porcelain",
+    "--",
+    "main.ts",
+    "lib",
+    "bench/*.ts",
+  ]);
+  return changed ? `${commit} with uncommitted changes` : commit;
+}
+
 function parseSettings(argv: string[]): Settings | undefined {
   const { values } = parseArgs({
     args: argv,
@@ -380,7 +398,7 @@ export async function main(argv: string[]): Promise<number> {
     versions: {
       deno: Deno.version.deno,
       bun: bunVersion,
-      wsecho: await versionOf(["git", "describe", "--always", "--dirty"]),
+      wsecho: await wsechoVersion(),
     },
     load_client: settings.load.label,
     rounds: settings.rounds,

@@ -70,7 +70,7 @@ export interface SummaryRecord {
   workers: number;
   bare: Summary;
   wsecho: Summary;
-  /** wsecho ÷ bare, median of the rounds' pairs. */
+  /** median: wsecho's median ÷ bare's; min, max: of single round pairs. */
   ratio: Summary;
   p50_us: { bare: number; wsecho: number };
   p99_us: { bare: number; wsecho: number };
@@ -109,10 +109,18 @@ export function summarizeWorkload(
   const med = (list: RunRecord[], key: keyof RunRecord) =>
     summarize(list.map((run) => run[key] as number)).median;
 
-  const ratio = pairedRatios(
+  const bare = summarize(bareRuns.map((run) => run.value));
+  const wsecho = summarize(wsechoRuns.map((run) => run.value));
+  // The headline ratio is that of the medians shown next to it; the range
+  // is that of single back-to-back pairs, which shows how far to trust it.
+  const pairs = pairedRatios(
     wsechoRuns.map((run) => run.value),
     bareRuns.map((run) => run.value),
   );
+  const ratio: Summary = {
+    ...pairs,
+    median: bare.median > 0 ? wsecho.median / bare.median : NaN,
+  };
   const p99 = {
     bare: med(bareRuns, "p99_us"),
     wsecho: med(wsechoRuns, "p99_us"),
@@ -155,8 +163,8 @@ export function summarizeWorkload(
     unit: workload.unit,
     higher_is_better: workload.higherIsBetter,
     workers: workload.workers,
-    bare: summarize(bareRuns.map((run) => run.value)),
-    wsecho: summarize(wsechoRuns.map((run) => run.value)),
+    bare,
+    wsecho,
     ratio,
     p50_us: {
       bare: med(bareRuns, "p50_us"),
@@ -321,7 +329,7 @@ export function markdownReport(
     `- Runtimes: ${versions}`,
     `- Load client: ${meta.load_client}`,
     `- Pinning: ${meta.pinning}`,
-    `- Rounds: ${meta.rounds}, bare and wsecho alternating (A B A B); values are medians, ±x% is half the min–max spread, the ratio is the median of per-round pairs (min–max in brackets)`,
+    `- Rounds: ${meta.rounds}, bare and wsecho alternating (A B A B); values are medians, ±x% is half the min–max spread; wsecho/bare is the ratio of the medians, with the lowest and highest ratio of a single back-to-back pair in brackets`,
     "- Server CPU per unit: µs of server CPU time per message (msgs/s rows), per MB (MB/s rows) or per handshake; the ratio in brackets is wsecho's cost ÷ bare's, which other load on the machine barely moves",
     `- Load average (1 min) at start / end: ${
       loadAverage(meta.load_average.start)
@@ -393,9 +401,9 @@ export function svgChart(
   summaries: readonly SummaryRecord[],
   subtitle: string,
 ): string {
-  const width = 880;
+  const width = 900;
   const labelWidth = 250;
-  const barArea = 430;
+  const barArea = 390;
   const barHeight = 14;
   const gap = 4;
   const workloads = [...new Set(summaries.map((row) => row.workload))];
@@ -446,13 +454,18 @@ export function svgChart(
           y - gap + 2
         }" stroke="${COLORS.target}" stroke-width="1.5" stroke-dasharray="3,2"/>`,
         `<text x="${width - 16}" y="${
-          y - barHeight + 2
-        }" text-anchor="end" font-weight="600" fill="${
+          y - 2 * (barHeight + gap) + 11
+        }" text-anchor="end" font-weight="600" font-size="13" fill="${
           row.meets_target ? COLORS.text : COLORS.target
-        }">${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a"}${
-          row.client_saturated ? " (client-bound)" : ""
-        }</text>`,
+        }">${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a"}</text>`,
       );
+      if (row.client_saturated) {
+        parts.push(
+          `<text x="${width - 16}" y="${
+            y - (barHeight + gap) + 11
+          }" text-anchor="end" font-size="11" fill="${COLORS.muted}">client-bound</text>`,
+        );
+      }
       y += 6;
     }
     y += 8;
@@ -461,12 +474,12 @@ export function svgChart(
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" fill="${COLORS.text}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="16" y="24" font-size="16" font-weight="700">wsecho vs the bare runtime (wsecho ÷ bare on the right)</text>`,
+    `<text x="16" y="24" font-size="16" font-weight="700">wsecho vs the bare runtime echo</text>`,
     `<text x="16" y="42" fill="${COLORS.muted}">${escapeXml(subtitle)}</text>`,
     ...parts,
     `<text x="16" y="${
       height - 10
-    }" fill="${COLORS.muted}">Red dashed tick: target (0.95 × bare throughput, 1.1 × bare memory). Medians of alternating rounds.</text>`,
+    }" fill="${COLORS.muted}">Medians of alternating rounds; wsecho ÷ bare on the right. Red dashed tick: target (0.95 × bare throughput, 1.1 × bare memory).</text>`,
     "</svg>",
     "",
   ].join("\n");

@@ -72,9 +72,8 @@ export function serverCommand(
           env,
         }
         : {
-          // --allow-all, not the usual flags: Deno 2.9 lets a worker read
-          // /proc/self/cmdline only with it, and without it wsecho's extra
-          // `--parallel` workers cannot tell they run under `deno serve`.
+          // -A, as the README says for `deno serve`: with --allow-net
+          // alone main.ts cannot tell `deno serve` from `deno run`.
           command: [
             deno,
             "serve",

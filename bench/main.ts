@@ -28,6 +28,7 @@ import {
   type RunRecord,
   type SkipRecord,
   summarizeWorkload,
+  type SummaryRecord,
   svgChart,
   TABLE_HEADER,
   tableRow,
@@ -65,6 +66,7 @@ const USAGE = `usage: deno task bench [options]
 }
   --out DIR          where latest.md, latest.jsonl and chart.svg go (default bench/results)
   --no-pin           do not pin server and client to CPUs
+  --render DIR       only rebuild DIR's reports from the runs in its latest.jsonl
 `;
 
 const IMPLS: readonly Impl[] = ["bare", "wsecho"];
@@ -79,6 +81,8 @@ interface Settings {
   only: string[];
   out: string;
   pin: boolean;
+  /** Only rebuild the reports in this folder from its recorded runs. */
+  render?: string;
 }
 
 /** Which CPUs servers and the client get: apart, unless the server has them all. */
@@ -306,6 +310,7 @@ function parseSettings(argv: string[]): Settings | undefined {
       workload: { type: "string", multiple: true },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
+      render: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -337,6 +342,7 @@ function parseSettings(argv: string[]): Settings | undefined {
     only: values.workload ?? [],
     out: values.out.replace(/\/$/, ""),
     pin: !values["no-pin"],
+    render: values.render,
   };
 }
 
@@ -356,6 +362,7 @@ function capIdleConnections(settings: Settings, notes: string[]): void {
 export async function main(argv: string[]): Promise<number> {
   const settings = parseSettings(argv);
   if (!settings) return 0;
+  if (settings.render) return await render(settings.render.replace(/\/$/, ""));
   const started = performance.now();
   const loadStart = loadAverage();
   const bunVersion = await versionOf([bunPath(), "--version"]);
@@ -381,14 +388,6 @@ export async function main(argv: string[]): Promise<number> {
   );
   for (const runtime of settings.runtimes) await bench.runtime(runtime);
 
-  const workloads = [...WORKLOADS, scaleOutWorkload(settings.workers)];
-  const summaries = settings.runtimes.flatMap((runtime) =>
-    workloads
-      .filter((w) =>
-        bench.runs.some((r) => r.runtime === runtime && r.workload === w.id)
-      )
-      .map((w) => summarizeWorkload(runtime, w, bench.runs))
-  );
   const machine = machineInfo();
   const meta: MetaRecord = {
     type: "meta",
@@ -411,23 +410,11 @@ export async function main(argv: string[]): Promise<number> {
     notes: bench.notes,
   };
 
-  const subtitle =
-    `${machine.cpu}, ${machine.cores} cores · Deno ${Deno.version.deno} · Bun ${bunVersion} · ${settings.load.label} · ${
-      meta.date.slice(0, 10)
-    }`;
-  await Deno.mkdir(settings.out, { recursive: true });
-  const markdown = markdownReport(meta, summaries, bench.skipped, "chart.svg");
-  const records: BenchRecord[] = [
+  const summaries = await writeReports(
+    settings.out,
     meta,
-    ...bench.runs,
-    ...summaries,
-    ...bench.skipped,
-  ];
-  await Deno.writeTextFile(`${settings.out}/latest.md`, markdown);
-  await Deno.writeTextFile(`${settings.out}/latest.jsonl`, jsonLines(records));
-  await Deno.writeTextFile(
-    `${settings.out}/chart.svg`,
-    svgChart(summaries, subtitle),
+    bench.runs,
+    bench.skipped,
   );
 
   log("");
@@ -446,6 +433,83 @@ export async function main(argv: string[]): Promise<number> {
   );
   const failed = bench.runs.some((run) => !Number.isFinite(run.value));
   return failed ? 1 : 0;
+}
+
+/** Summarizes `runs` per runtime and workload, in table order. */
+function summarizeRuns(runs: readonly RunRecord[]): SummaryRecord[] {
+  const scaleOuts = [...new Set(runs.map((run) => run.workload))]
+    .map((id) => /-w(\d+)$/.exec(id)?.[1])
+    .filter((workers) => workers !== undefined)
+    .map((workers) => scaleOutWorkload(Number(workers)));
+  const runtimes = [...new Set(runs.map((run) => run.runtime))];
+  return runtimes.flatMap((runtime) =>
+    [...WORKLOADS, ...scaleOuts]
+      .filter((w) =>
+        runs.some((run) => run.runtime === runtime && run.workload === w.id)
+      )
+      .map((w) => summarizeWorkload(runtime, w, runs))
+  );
+}
+
+/** Writes latest.md, latest.jsonl and chart.svg to `out`; returns the summaries. */
+async function writeReports(
+  out: string,
+  meta: MetaRecord,
+  runs: readonly RunRecord[],
+  skipped: readonly SkipRecord[],
+): Promise<SummaryRecord[]> {
+  const summaries = summarizeRuns(runs);
+  const { machine, versions } = meta;
+  const subtitle =
+    `${machine.cpu}, ${machine.cores} cores · Deno ${versions.deno} · Bun ${versions.bun} · ${meta.load_client} · ${
+      meta.date.slice(0, 10)
+    }`;
+  await Deno.mkdir(out, { recursive: true });
+  const records: BenchRecord[] = [meta, ...runs, ...summaries, ...skipped];
+  await Deno.writeTextFile(
+    `${out}/latest.md`,
+    markdownReport(meta, summaries, skipped, "chart.svg"),
+  );
+  await Deno.writeTextFile(`${out}/latest.jsonl`, jsonLines(records));
+  await Deno.writeTextFile(`${out}/chart.svg`, svgChart(summaries, subtitle));
+  return summaries;
+}
+
+/**
+ * `--render DIR`: rebuilds the reports in DIR from the runs recorded in its
+ * latest.jsonl, without measuring again (after a change to the reports).
+ */
+async function render(dir: string): Promise<number> {
+  const records = (await Deno.readTextFile(`${dir}/latest.jsonl`))
+    .trimEnd().split("\n").map((line) => JSON.parse(line) as BenchRecord);
+  const meta = records.find((r): r is MetaRecord => r.type === "meta");
+  if (!meta) throw new Error(`${dir}/latest.jsonl has no meta record`);
+  // JSON has no NaN: the writer turned it into null.
+  const runs = records.filter((r): r is RunRecord => r.type === "run")
+    .map((run) => {
+      const fixed = { ...run } as Record<string, unknown>;
+      for (const [key, value] of Object.entries(fixed)) {
+        if (value === null && key !== "result") fixed[key] = NaN;
+      }
+      return fixed as unknown as RunRecord;
+    });
+  const skipped = records.filter((r): r is SkipRecord => r.type === "skipped");
+  const note = `reports re-rendered from the recorded runs on ${
+    new Date().toISOString().slice(0, 10)
+  } (deno task bench --render ${dir})`;
+  const renderedMeta = {
+    ...meta,
+    notes: [
+      ...meta.notes.filter((n) => !n.startsWith("reports re-rendered")),
+      note,
+    ],
+  };
+  const summaries = await writeReports(dir, renderedMeta, runs, skipped);
+  log(plainTable(summaries.map(tableRow)));
+  log(
+    `rewrote ${dir}/latest.md, latest.jsonl, chart.svg from ${runs.length} runs`,
+  );
+  return 0;
 }
 
 /** The markdown table, aligned for a terminal. */

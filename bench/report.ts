@@ -395,7 +395,8 @@ function escapeXml(text: string): string {
 /**
  * A horizontal bar chart: per workload and runtime, a grey bar for bare and
  * a coloured one for wsecho, on the same scale, with a red tick where the
- * target lies (0.95 × bare for throughput, 1.1 × bare for memory).
+ * target lies (0.95 × bare for throughput, 1.1 × bare for memory), the
+ * ratio on the right, and remarks under it (client-bound, p99 missed).
  */
 export function svgChart(
   summaries: readonly SummaryRecord[],
@@ -403,7 +404,7 @@ export function svgChart(
 ): string {
   const width = 900;
   const labelWidth = 250;
-  const barArea = 390;
+  const barArea = 360;
   const barHeight = 14;
   const gap = 4;
   const workloads = [...new Set(summaries.map((row) => row.workload))];
@@ -430,6 +431,11 @@ export function svgChart(
         [`wsecho on ${row.runtime}`, COLORS[row.runtime], mine],
       ];
       for (const [label, color, value] of bars) {
+        // The wsecho bar's value starts after the target tick, not under it.
+        const textX = labelWidth + 6 +
+          (color === COLORS.bare
+            ? length(value)
+            : Math.max(length(value), length(target) + 2));
         parts.push(
           `<text x="${labelWidth - 8}" y="${
             y + 11
@@ -439,38 +445,51 @@ export function svgChart(
           `<rect x="${labelWidth}" y="${y}" width="${
             length(value).toFixed(1)
           }" height="${barHeight}" fill="${color}" rx="2"/>`,
-          `<text x="${labelWidth + length(value) + 6}" y="${y + 11}">${
+          `<text x="${textX.toFixed(1)}" y="${y + 11}">${
             escapeXml(`${formatValue(value, row.unit)} ${row.unit}`)
           }</text>`,
         );
         y += barHeight + gap;
       }
       const ratio = row.ratio.median;
+      // The tick spans the wsecho bar only: that is the bar it judges.
       const tickX = labelWidth + length(target);
+      const wsechoTop = y - (barHeight + gap);
+      const ratioOk = row.higher_is_better
+        ? ratio >= TARGETS.throughputRatio
+        : ratio <= TARGETS.memoryRatio;
+      const remarks = [
+        ...(row.client_saturated ? ["client-bound"] : []),
+        ...(row.p99_ratio > TARGETS.p99Ratio
+          ? [`p99 ${row.p99_ratio.toFixed(2)}×`]
+          : []),
+      ];
       parts.push(
         `<line x1="${tickX.toFixed(1)}" x2="${tickX.toFixed(1)}" y1="${
-          y - 2 * (barHeight + gap) - 2
+          wsechoTop - 2
         }" y2="${
-          y - gap + 2
-        }" stroke="${COLORS.target}" stroke-width="1.5" stroke-dasharray="3,2"/>`,
+          wsechoTop + barHeight + 2
+        }" stroke="${COLORS.target}" stroke-width="2"/>`,
         `<text x="${width - 16}" y="${
           y - 2 * (barHeight + gap) + 11
         }" text-anchor="end" font-weight="600" font-size="13" fill="${
-          row.meets_target ? COLORS.text : COLORS.target
+          ratioOk ? COLORS.text : COLORS.target
         }">${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a"}</text>`,
       );
-      if (row.client_saturated) {
+      if (remarks.length > 0) {
         parts.push(
           `<text x="${width - 16}" y="${
-            y - (barHeight + gap) + 11
-          }" text-anchor="end" font-size="11" fill="${COLORS.muted}">client-bound</text>`,
+            wsechoTop + 11
+          }" text-anchor="end" font-size="11" fill="${COLORS.muted}">${
+            remarks.join(" · ")
+          }</text>`,
         );
       }
       y += 6;
     }
     y += 8;
   }
-  const height = y + 24;
+  const height = y + 40;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12" fill="${COLORS.text}">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
@@ -478,8 +497,11 @@ export function svgChart(
     `<text x="16" y="42" fill="${COLORS.muted}">${escapeXml(subtitle)}</text>`,
     ...parts,
     `<text x="16" y="${
-      height - 10
-    }" fill="${COLORS.muted}">Medians of alternating rounds; wsecho ÷ bare on the right. Red dashed tick: target (0.95 × bare throughput, 1.1 × bare memory).</text>`,
+      height - 24
+    }" fill="${COLORS.muted}">Medians of alternating rounds; wsecho ÷ bare on the right, red when it misses the target.</text>`,
+    `<text x="16" y="${
+      height - 8
+    }" fill="${COLORS.muted}">Red tick on the wsecho bar: the target (0.95 × bare throughput, 1.1 × bare memory).</text>`,
     "</svg>",
     "",
   ].join("\n");

@@ -31,6 +31,8 @@ import { createEchoServer } from "./server.ts";
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
   readonly data: T;
+  /** The peer's IP address (without the port). */
+  readonly remoteAddress: string;
   /** Bytes sent; -1 queued; 0 dropped (or an empty message): see below. */
   send(data: Payload, compress?: boolean): number;
   close(code?: number, reason?: string): void;
@@ -79,15 +81,25 @@ function bun(): BunApi {
   return (globalThis as unknown as { Bun: BunApi }).Bun;
 }
 
-/** Who a socket is; Bun keeps it as the socket's `data`. */
-class BunPeer implements PeerInfo {
+/**
+ * Who a socket is; Bun keeps it as the socket's `data`. Kept small: an idle
+ * Bun connection costs under 2 KiB, so every field shows. The remote
+ * address with its port is only looked up for `--debug`; other logs use
+ * the socket's own `remoteAddress`.
+ */
+class BunPeer {
   constructor(
     readonly id: number,
-    readonly remote: string,
     /** Gives the client slot back when the socket closes. */
     readonly release: () => void,
+    /** `ip:port` with `--debug`, else empty. */
+    readonly remote: string,
   ) {}
 }
+
+/** Without this header Bun answers the client's first offered protocol by
+ * itself; an empty value makes it answer none. Shared: nothing to allocate. */
+const NO_PROTOCOL = { "Sec-WebSocket-Protocol": "" };
 
 type Socket = BunSocket<BunPeer>;
 
@@ -108,13 +120,19 @@ function createTransport(
       // code. (An empty message also returns 0, so check its size.)
       if (ws.send(data, compress) === 0 && isDropped(ws, data)) {
         const reason = tooSlowReason(maxBuffered);
-        logRefusal(ws.data, POLICY_VIOLATION, reason);
+        logRefusal(peerInfo(ws), POLICY_VIOLATION, reason);
         ws.close(POLICY_VIOLATION, reason);
       }
     },
     close: (ws, code, reason) => ws.close(code, reason),
-    info: (ws) => ws.data,
+    info: (ws) => peerInfo(ws),
   };
+}
+
+/** Who `ws` is, for a log line (not on the echo path). */
+function peerInfo(ws: Socket): PeerInfo {
+  const { id, remote } = ws.data;
+  return { id, remote: remote || ws.remoteAddress };
 }
 
 /** For a send that returned 0: was a message really dropped? */
@@ -146,6 +164,11 @@ function listen(options: ListenOptions, version: string): ListeningServer {
   );
   const { hub, handle } = server;
   let bunServer: BunServer;
+  const debugRemote = (request: Request) => {
+    if (!options.debug) return "";
+    const ip = bunServer.requestIP(request);
+    return ip ? formatAddress(ip.address, ip.port) : "unknown";
+  };
   try {
     bunServer = bun().serve<BunPeer>({
       port: options.port,
@@ -156,12 +179,10 @@ function listen(options: ListenOptions, version: string): ListeningServer {
       reusePort: options.reusePort ?? false,
       fetch(request, self) {
         return handle(request, ({ protocol, release }) => {
-          const ip = self.requestIP(request);
-          const remote = ip ? formatAddress(ip.address, ip.port) : "unknown";
-          const data = new BunPeer(hub.nextId(), remote, release);
-          // Without this header Bun answers the client's first offered
-          // protocol by itself; an empty value makes it answer none.
-          const headers = { "Sec-WebSocket-Protocol": protocol ?? "" };
+          const data = new BunPeer(hub.nextId(), release, debugRemote(request));
+          const headers = protocol === undefined
+            ? NO_PROTOCOL
+            : { "Sec-WebSocket-Protocol": protocol };
           if (self.upgrade(request, { data, headers })) return undefined;
           throw new Error("Bun refused the upgrade");
         });
@@ -180,7 +201,7 @@ function listen(options: ListenOptions, version: string): ListeningServer {
           ws.data.release();
           if (reason === BUN_TOO_BIG_REASON) {
             logRefusal(
-              ws.data,
+              peerInfo(ws),
               MESSAGE_TOO_BIG,
               tooBigReason(options.maxMessage),
             );

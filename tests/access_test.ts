@@ -188,7 +188,9 @@ Deno.test("ClientSlots: limited, released once, 0 is unlimited", () => {
 
   const unlimited = new ClientSlots(0);
   for (let i = 0; i < 1000; i++) assert.ok(unlimited.take());
-  assert.equal(unlimited.inUse, 1000);
+  // Unlimited: one shared slot, nothing counted, nothing kept per client.
+  assert.equal(unlimited.inUse, 0);
+  assert.equal(unlimited.take(), unlimited.take());
 });
 
 Deno.test("UpgradeGate: checks in order, counts each refusal, holds a slot per admission", () => {

@@ -7,7 +7,12 @@
  * holding other bytes.
  */
 import process from "node:process";
-import type { Payload, PeerInfo, Transport } from "./echo.ts";
+import {
+  type Payload,
+  type PeerInfo,
+  SIZE_UNKNOWN,
+  type Transport,
+} from "./echo.ts";
 import {
   type ConnectionLimits,
   logRefusal,
@@ -114,15 +119,19 @@ function createTransport(
   const compress = permessageDeflate;
   return {
     send(ws, data) {
-      // Bun returns the bytes sent, -1 when it queued them, and 0 when it
-      // dropped the message: with closeOnBackpressureLimit off, that is what
-      // would take the queue past backpressureLimit. We then close, with a
-      // code. (An empty message also returns 0, so check its size.)
-      if (ws.send(data, compress) === 0 && isDropped(ws, data)) {
+      // Bun returns the payload bytes sent (UTF-8 bytes for text: the hub
+      // counts them without measuring), -1 when it queued them, and 0 when
+      // it dropped the message: with closeOnBackpressureLimit off, that is
+      // what would take the queue past backpressureLimit. We then close,
+      // with a code. (An empty message also returns 0, so check its size.)
+      const sent = ws.send(data, compress);
+      if (sent > 0 && !compress) return sent;
+      if (sent === 0 && isDropped(ws, data)) {
         const reason = tooSlowReason(maxBuffered);
         logRefusal(peerInfo(ws), POLICY_VIOLATION, reason);
         ws.close(POLICY_VIOLATION, reason);
       }
+      return SIZE_UNKNOWN;
     },
     close: (ws, code, reason) => ws.close(code, reason),
     info: (ws) => peerInfo(ws),

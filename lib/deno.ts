@@ -2,7 +2,7 @@
  * Deno glue: `Deno.serve` + `Deno.upgradeWebSocket` feeding the echo core.
  * Only this module (and `bun.ts` for Bun) touches runtime APIs.
  */
-import type { PeerInfo, Transport } from "./echo.ts";
+import { type PeerInfo, SIZE_UNKNOWN, type Transport } from "./echo.ts";
 import type { Upgrade } from "./http.ts";
 import {
   type ConnectionLimits,
@@ -69,6 +69,7 @@ function createTransport(
       if (socket.bufferedAmount > maxBuffered) {
         peer.refuse(POLICY_VIOLATION, tooSlowReason(maxBuffered));
       }
+      return SIZE_UNKNOWN; // Deno's send does not say.
     },
     close: (peer, code, reason) => peer.socket.close(code, reason),
     info: (peer) => peer,

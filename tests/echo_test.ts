@@ -4,6 +4,7 @@ import { getLogger } from "@logtape/logtape";
 import {
   EchoHub,
   type Payload,
+  SIZE_UNKNOWN,
   type Transport,
   utf8Length,
 } from "../lib/echo.ts";
@@ -13,11 +14,16 @@ import { setupLogging } from "../lib/log.ts";
 class FakeSocket {
   sent: Payload[] = [];
   closedWith: [number, string] | undefined;
+  /** What `send` says it sent, as Bun does for text; else size unknown. */
+  reportsSize: number | undefined;
   constructor(readonly id: number, readonly remote = `10.0.0.${id}:5000`) {}
 }
 
 const transport: Transport<FakeSocket> = {
-  send: (socket, data) => void socket.sent.push(data),
+  send: (socket, data) => {
+    socket.sent.push(data);
+    return socket.reportsSize ?? SIZE_UNKNOWN;
+  },
   close: (socket, code, reason) => socket.closedWith = [code, reason],
   info: (socket) => socket,
 };
@@ -71,6 +77,16 @@ Deno.test("counts messages and bytes per direction and type", () => {
     [s.textMessagesOut, s.textBytesOut, s.binaryMessagesOut, s.binaryBytesOut],
     [2, 6, 2, 17],
   );
+});
+
+Deno.test("a text size the transport reports is counted as is, not measured", () => {
+  const echo = hub();
+  const a = new FakeSocket(1);
+  a.reportsSize = 42; // what Bun's send() returns: the payload's UTF-8 bytes
+  echo.open(a);
+  echo.message(a, "short");
+  assert.equal(echo.stats.textBytesIn, 42);
+  assert.equal(echo.stats.textBytesOut, 42);
 });
 
 Deno.test("utf8Length agrees with TextEncoder, lone surrogates included", () => {

@@ -3,44 +3,8 @@
  * must not start a second server of its own.
  */
 import assert from "node:assert/strict";
-import { LineCollector, MAIN } from "./helpers/server.ts";
+import { startDenoServe } from "./helpers/deno_serve.ts";
 import { connect, pattern } from "./helpers/ws.ts";
-
-async function denoServe(flags: string[], args: string[] = []) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "serve",
-      ...flags,
-      "--port",
-      "0",
-      "--host",
-      "127.0.0.1",
-      MAIN,
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const stderr = new LineCollector(child.stderr);
-  const stdout = new LineCollector(child.stdout);
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await Promise.all([child.status, stderr.done, stdout.done]);
-  };
-  try {
-    // Deno prints its own "Listening on" line; ours follows from onListen.
-    const line = await stderr.waitFor((l) => l.includes("serving on ws://"));
-    const port = Number(/:(\d+)\//.exec(line)![1]);
-    return { child, stderr, port, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-}
 
 for (
   const [label, flags] of [
@@ -49,15 +13,14 @@ for (
   ] as const
 ) {
   Deno.test(`[deno serve] ${label}: serves the page, /healthz and echo`, async () => {
-    const server = await denoServe([...flags]);
+    const server = await startDenoServe({ flags: [...flags] });
     try {
-      const health =
-        await (await fetch(`http://127.0.0.1:${server.port}/healthz`)).json();
+      const health = await (await fetch(`${server.http}/healthz`)).json();
       assert.equal(health.runtime, "deno");
-      await using client = await connect(`ws://127.0.0.1:${server.port}/`);
+      await using client = await connect(server.url);
       assert.equal(await client.echo("via deno serve"), "via deno serve");
       assert.deepEqual(await client.echo(pattern(70_000)), pattern(70_000));
-      const page = await fetch(`http://127.0.0.1:${server.port}/`);
+      const page = await fetch(`${server.http}/`);
       assert.match(await page.text(), /WebSocket echo client/);
     } finally {
       await server.stop();
@@ -71,18 +34,13 @@ for (
   });
 }
 
-Deno.test("[deno serve] script arguments still configure logging (--debug, json)", async () => {
-  const server = await denoServe([], ["--debug", "--log-format", "json"]);
+Deno.test("[deno serve] script arguments still configure logging (--debug)", async () => {
+  const server = await startDenoServe({ args: ["--debug"] });
   try {
-    await using client = await connect(`ws://127.0.0.1:${server.port}/`);
+    await using client = await connect(server.url);
     await client.echo("logged");
-    const line = await server.stderr.waitFor((l) =>
-      l.includes("echoed text message")
-    );
-    assert.equal(
-      JSON.parse(line).message,
-      '#1 echoed text message, 6 bytes: "logged"',
-    );
+    const record = await server.waitForLog("echoed text message");
+    assert.equal(record.message, '#1 echoed text message, 6 bytes: "logged"');
   } finally {
     await server.stop();
   }

@@ -49,7 +49,10 @@ Deno.test({
               "number",
               `${workload.id} ${runtime} ${side}`,
             );
-            assert.ok(row[side].median > 0 || workload.unit === "KiB/conn");
+            assert.ok(
+              row[side].median > 0 || workload.unit === "KiB/conn",
+              `${workload.id} ${runtime} ${side}: nothing measured`,
+            );
           }
           assert.equal(typeof row.ratio.median, "number");
           assert.equal(row.errors, 0, `${workload.id} on ${runtime}: errors`);

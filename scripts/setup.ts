@@ -1,21 +1,21 @@
 /**
- * Makes sure the pinned Bun (and LogTape for Bun) are in node_modules before
- * the tests run, installing them from npm with the committed lockfile when
- * they are not. Deno needs no such step: it fetches `npm:` packages itself.
+ * Makes sure the pinned Bun (tools/bun) and LogTape for Bun (node_modules)
+ * are installed before the tests run, from npm with the committed
+ * lockfiles. Deno needs no such step: it fetches `npm:` packages itself.
+ * Bun lives in its own folder so that Deno, which reads the root
+ * package.json, never downloads it.
  */
 import { existsSync } from "node:fs";
 
-const bun = new URL("../node_modules/.bin/bun", import.meta.url);
-const logtape = new URL(
-  "../node_modules/@logtape/logtape/package.json",
-  import.meta.url,
-);
+const root = new URL("..", import.meta.url);
 
-if (!existsSync(bun) || !existsSync(logtape)) {
-  console.error("setup: installing Bun and dependencies with `npm ci`…");
+/** `npm ci` in `dir` unless `marker` (relative to it) already exists. */
+async function install(dir: URL, marker: string): Promise<void> {
+  if (existsSync(new URL(marker, dir))) return;
+  console.error(`setup: npm ci in ${dir.pathname}…`);
   const { code } = await new Deno.Command("npm", {
     args: ["ci", "--no-audit", "--no-fund", "--loglevel=error"],
-    cwd: new URL("..", import.meta.url),
+    cwd: dir,
     stdout: "inherit",
     stderr: "inherit",
   }).output();
@@ -24,3 +24,6 @@ if (!existsSync(bun) || !existsSync(logtape)) {
     Deno.exit(1);
   }
 }
+
+await install(root, "node_modules/@logtape/logtape/package.json");
+await install(new URL("tools/bun/", root), "node_modules/.bin/bun");

@@ -24,7 +24,7 @@ const tasks: Record<string, string> = config.tasks;
 
 /** The task's build command, writing to `output` instead of `dist/`. */
 function buildCommand(task: string, flag: string, output: string): string[] {
-  // "deno task setup && node_modules/.bin/bun build …": the build is last.
+  // "deno task setup && tools/bun/node_modules/.bin/bun build …": the build is last.
   const words = tasks[task].split("&&").at(-1)!.trim().split(/\s+/);
   const at = words.indexOf(flag);
   assert.ok(at > 0, `task ${task} has no ${flag}`);

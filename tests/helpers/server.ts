@@ -21,9 +21,9 @@ export const DENO_RUN_FLAGS = [
   "--allow-sys",
 ];
 
-/** The pinned Bun from node_modules (see scripts/setup.ts), else $BUN or PATH. */
+/** $BUN, else the pinned Bun in tools/bun (see scripts/setup.ts), else PATH. */
 export function bunPath(): string {
-  const pinned = ROOT + "node_modules/.bin/bun";
+  const pinned = ROOT + "tools/bun/node_modules/.bin/bun";
   return Deno.env.get("BUN") ?? (existsSync(pinned) ? pinned : "bun");
 }
 

@@ -6,7 +6,7 @@
  * the subprotocol to answer with is chosen. Each refusal is counted by
  * reason for `/metrics` and `/healthz`.
  */
-import { ClientSlots, type Slot } from "./capacity.ts";
+import { ClientSlots } from "./capacity.ts";
 import { checkHandshake, WEBSOCKET_VERSION } from "./handshake.ts";
 import { logger } from "./log.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
@@ -38,8 +38,6 @@ export interface Admission {
   readonly kind: "admit";
   /** The `Sec-WebSocket-Protocol` to answer, or none. */
   readonly protocol: string | undefined;
-  /** Gives the client slot back: call when the socket closes (or never opened). */
-  readonly release: () => void;
 }
 
 /** A request that must be answered with an HTTP error instead. */
@@ -92,8 +90,7 @@ export class UpgradeGate {
       );
     }
 
-    const slot: Slot | undefined = this.slots.take();
-    if (!slot) {
+    if (!this.slots.take()) {
       return this.refuse(
         "capacity",
         503,
@@ -107,9 +104,15 @@ export class UpgradeGate {
         request.headers.get("sec-websocket-protocol"),
         this.policy.protocols,
       ),
-      release: slot.release,
     };
   }
+
+  /**
+   * Gives back the client slot of an admission: call exactly once for each,
+   * when its socket has closed or its upgrade failed. One function for all
+   * sockets, so the glue keeps no closure per client.
+   */
+  readonly release = (): void => this.slots.release();
 
   /** A refusal of `reason`, counted and logged (at debug level). */
   refuse(

@@ -87,32 +87,52 @@ function bun(): BunApi {
 }
 
 /**
- * Who a socket is; Bun keeps it as the socket's `data`. Kept small: an idle
- * Bun connection costs under 2 KiB, so every field shows. The remote
- * address with its port is only looked up for `--debug`; other logs use
- * the socket's own `remoteAddress`.
+ * Who each socket is. Bun keeps a socket's `data` for us, and ours is just
+ * the client's number: a small integer is no heap object. An object there,
+ * however small, cost 0.3 KiB per idle connection (wsload idle, 10k
+ * connections: 2.02 against 1.72 KiB), 18% on top of Bun's own cost. The
+ * `ip:port` is looked up and kept only with `--debug`; other logs use the
+ * socket's own `remoteAddress`.
  */
-class BunPeer {
-  constructor(
-    readonly id: number,
-    /** Gives the client slot back when the socket closes. */
-    readonly release: () => void,
-    /** `ip:port` with `--debug`, else empty. */
-    readonly remote: string,
-  ) {}
+class BunPeers {
+  /** `ip:port` by client number, with `--debug` only. */
+  private readonly remotes: Map<number, string> | undefined;
+
+  constructor(debug: boolean) {
+    this.remotes = debug ? new Map() : undefined;
+  }
+
+  /** Notes client `id`, about to be upgraded from `request`. */
+  admit(id: number, request: Request, server: BunServer): void {
+    if (!this.remotes) return;
+    const ip = server.requestIP(request);
+    this.remotes.set(id, ip ? formatAddress(ip.address, ip.port) : "unknown");
+  }
+
+  /** Who `ws` is, for a log line (not on the echo path). */
+  info(ws: Socket): PeerInfo {
+    const id = ws.data;
+    return { id, remote: this.remotes?.get(id) ?? ws.remoteAddress };
+  }
+
+  /** Drops what was kept of client `id`, once nothing will log it. */
+  forget(id: number): void {
+    this.remotes?.delete(id);
+  }
 }
 
 /** Without this header Bun answers the client's first offered protocol by
  * itself; an empty value makes it answer none. Shared: nothing to allocate. */
 const NO_PROTOCOL = { "Sec-WebSocket-Protocol": "" };
 
-type Socket = BunSocket<BunPeer>;
+type Socket = BunSocket<number>;
 
 /** What Bun gives as the close reason when `maxPayloadLength` was hit. */
 const BUN_TOO_BIG_REASON = "Received too big message";
 
 function createTransport(
   { maxBuffered, permessageDeflate }: ConnectionLimits,
+  peers: BunPeers,
 ): Transport<Socket> {
   // Bun sends uncompressed unless asked, even when deflate was negotiated;
   // it ignores the flag for clients that did not negotiate it.
@@ -128,20 +148,14 @@ function createTransport(
       if (sent > 0 && !compress) return sent;
       if (sent === 0 && isDropped(ws, data)) {
         const reason = tooSlowReason(maxBuffered);
-        logRefusal(peerInfo(ws), POLICY_VIOLATION, reason);
+        logRefusal(peers.info(ws), POLICY_VIOLATION, reason);
         ws.close(POLICY_VIOLATION, reason);
       }
       return SIZE_UNKNOWN;
     },
     close: (ws, code, reason) => ws.close(code, reason),
-    info: (ws) => peerInfo(ws),
+    info: (ws) => peers.info(ws),
   };
-}
-
-/** Who `ws` is, for a log line (not on the echo path). */
-function peerInfo(ws: Socket): PeerInfo {
-  const { id, remote } = ws.data;
-  return { id, remote: remote || ws.remoteAddress };
 }
 
 /** For a send that returned 0: was a message really dropped? */
@@ -165,21 +179,17 @@ function runtimeInfo(): RuntimeInfo {
 }
 
 function listen(options: ListenOptions, version: string): ListeningServer {
+  const peers = new BunPeers(options.debug);
   const server = createEchoServer(
     options,
-    createTransport(options),
+    createTransport(options, peers),
     runtimeInfo(),
     version,
   );
-  const { hub, handle } = server;
+  const { hub, handle, gate } = server;
   let bunServer: BunServer;
-  const debugRemote = (request: Request) => {
-    if (!options.debug) return "";
-    const ip = bunServer.requestIP(request);
-    return ip ? formatAddress(ip.address, ip.port) : "unknown";
-  };
   try {
-    bunServer = bun().serve<BunPeer>({
+    bunServer = bun().serve<number>({
       port: options.port,
       hostname: options.host,
       ...(options.tls && {
@@ -187,12 +197,14 @@ function listen(options: ListenOptions, version: string): ListeningServer {
       }),
       reusePort: options.reusePort ?? false,
       fetch(request, self) {
-        return handle(request, ({ protocol, release }) => {
-          const data = new BunPeer(hub.nextId(), release, debugRemote(request));
+        return handle(request, ({ protocol }) => {
+          const id = hub.nextId();
+          peers.admit(id, request, self);
           const headers = protocol === undefined
             ? NO_PROTOCOL
             : { "Sec-WebSocket-Protocol": protocol };
-          if (self.upgrade(request, { data, headers })) return undefined;
+          if (self.upgrade(request, { data: id, headers })) return undefined;
+          peers.forget(id);
           throw new Error("Bun refused the upgrade");
         });
       },
@@ -207,15 +219,16 @@ function listen(options: ListenOptions, version: string): ListeningServer {
         open: (ws) => hub.open(ws),
         message: (ws, message) => hub.message(ws, message),
         close: (ws, code, reason) => {
-          ws.data.release();
+          gate.release();
           if (reason === BUN_TOO_BIG_REASON) {
             logRefusal(
-              peerInfo(ws),
+              peers.info(ws),
               MESSAGE_TOO_BIG,
               tooBigReason(options.maxMessage),
             );
           }
           hub.closed(ws, code, reason);
+          peers.forget(ws.data);
         },
       },
     });

@@ -142,10 +142,10 @@ function warnAboutLimits(limits: ConnectionLimits): void {
 
 /** A `Deno.serve` handler for `server`; also what `deno serve` runs. */
 export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
-  const { hub, handle } = server;
+  const { hub, handle, gate } = server;
   const { maxMessage, idleTimeout } = server.limits;
   return (request, { remoteAddr }) => {
-    const upgrade: Upgrade = ({ protocol, release }) => {
+    const upgrade: Upgrade = ({ protocol }) => {
       // Deno pings after idleTimeout/2 of silence and closes with 1001 if
       // no pong has come by idleTimeout; 0 turns that off.
       const { socket, response } = Deno.upgradeWebSocket(request, {
@@ -169,7 +169,7 @@ export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
       socket.onclose = (event) =>
         hub.closed(peer, event.code || ABNORMAL_CLOSURE, event.reason);
       // Deno fires close also when the handshake never completes.
-      socket.addEventListener("close", release);
+      socket.addEventListener("close", gate.release);
       return response;
     };
     return handle(request, upgrade) ?? internalError();

@@ -27,10 +27,10 @@ export interface RuntimeInfo {
 
 /**
  * Performs the runtime's upgrade of the request being handled, answering
- * with `admission.protocol` and calling `admission.release` once the socket
- * has closed. Returns the response to send (Deno), `undefined` when the
- * runtime answers by itself (Bun), and throws when the runtime refuses the
- * handshake.
+ * with `admission.protocol`; the glue calls the gate's `release` once the
+ * socket has closed. Returns the response to send (Deno), `undefined` when
+ * the runtime answers by itself (Bun), and throws when the runtime refuses
+ * the handshake.
  */
 export type Upgrade = (admission: Admission) => Response | undefined;
 
@@ -100,7 +100,7 @@ function handleUpgrade(
     return upgrade(admission);
   } catch (error) {
     // No socket will ever close for this request: give its slot back.
-    admission.release();
+    gate.release();
     // The runtime found the handshake malformed: that is the client's fault.
     gate.refused.bad_request++;
     const reason = error instanceof Error ? error.message : String(error);

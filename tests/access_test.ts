@@ -173,24 +173,30 @@ Deno.test("headerTokens splits, trims and drops empty elements", () => {
   assert.deepEqual(headerTokens(null), []);
 });
 
-Deno.test("ClientSlots: limited, released once, 0 is unlimited", () => {
+Deno.test("ClientSlots: limited, counted, never below 0; 0 is unlimited", () => {
   const slots = new ClientSlots(2);
-  const first = slots.take()!;
-  const second = slots.take()!;
-  assert.equal(slots.take(), undefined);
+  assert.equal(slots.take(), true);
+  assert.equal(slots.take(), true);
+  assert.equal(slots.take(), false);
   assert.equal(slots.inUse, 2);
-  first.release();
-  first.release(); // twice is harmless
+  slots.release();
   assert.equal(slots.inUse, 1);
-  assert.ok(slots.take());
-  second.release();
-  assert.equal(slots.inUse, 1);
+  assert.equal(slots.take(), true);
+  assert.equal(slots.take(), false);
+  slots.release();
+  slots.release();
+  slots.release(); // one more than taken: the count stays at 0
+  assert.equal(slots.inUse, 0);
+  assert.equal(slots.take(), true);
+  assert.equal(slots.take(), true);
+  assert.equal(slots.take(), false);
 
   const unlimited = new ClientSlots(0);
-  for (let i = 0; i < 1000; i++) assert.ok(unlimited.take());
-  // Unlimited: one shared slot, nothing counted, nothing kept per client.
+  for (let i = 0; i < 1000; i++) assert.equal(unlimited.take(), true);
+  // Unlimited: nothing is counted.
   assert.equal(unlimited.inUse, 0);
-  assert.equal(unlimited.take(), unlimited.take());
+  unlimited.release();
+  assert.equal(unlimited.inUse, 0);
 });
 
 Deno.test("UpgradeGate: checks in order, counts each refusal, holds a slot per admission", () => {
@@ -224,8 +230,10 @@ Deno.test("UpgradeGate: checks in order, counts each refusal, holds a slot per a
   assert.deepEqual(full.kind === "refuse" && full.headers, {
     "retry-after": "5",
   });
-  if (admitted.kind === "admit") admitted.release();
+  gate.release();
+  assert.equal(gate.slotsInUse, 0);
   assert.equal(gate.admit(handshake()).kind, "admit");
+  assert.equal(gate.slotsInUse, 1);
 
   assert.deepEqual(gate.refused, {
     bad_request: 1,

@@ -58,3 +58,38 @@ for (const runtime of RUNTIMES) {
     }
   });
 }
+
+const DROPPED = 20;
+const SLOTS = 5;
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`[${runtime}] clients that drop right after their handshake are forgotten`, async () => {
+    // Fewer slots than clients: a slot that a dropped client kept would
+    // turn the last connect below away with 503.
+    await using server = await startServer(runtime, {
+      args: ["--max-clients", String(SLOTS)],
+    });
+    const request = new TextEncoder().encode(upgradeRequest());
+    // Half of them go before the 101 can reach them, half just after it.
+    for (let i = 0; i < DROPPED; i++) {
+      using client = await RawClient.open(server.port);
+      await client.write(request);
+      if (i % 2 === 1) {
+        assert.equal((await client.readResponseHead()).status, 101);
+      }
+    }
+
+    // Every one of them is gone from the client set and gave its slot back.
+    const health = await waitForHealth(server.http, (h) => h.clients === 0);
+    assert.ok(
+      (health.connectionsTotal as number) <= DROPPED,
+      `counted ${health.connectionsTotal} clients of ${DROPPED}`,
+    );
+    const clients = [];
+    for (let i = 0; i < SLOTS; i++) clients.push(await connect(server.url));
+    for (const [i, client] of clients.entries()) {
+      assert.equal(await client.echo(`still here ${i}`), `still here ${i}`);
+      await client.close();
+    }
+  });
+}

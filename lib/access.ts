@@ -80,7 +80,12 @@ export class UpgradeGate {
     }
     if (problem) return this.refuse("bad_request", 400, problem.message);
 
-    if (!originAllowed(this.policy, request.headers.get("origin"))) {
+    // Without an --origin list there is no header to read (every handshake
+    // saves the look-up); likewise for --protocol below.
+    if (
+      this.policy.origins.length > 0 &&
+      !originAllowed(this.policy, request.headers.get("origin"))
+    ) {
       return this.refuse(
         "origin",
         403,
@@ -98,11 +103,12 @@ export class UpgradeGate {
         { "retry-after": String(CAPACITY_RETRY_AFTER_SECONDS) },
       );
     }
+    const { protocols } = this.policy;
     return {
       kind: "admit",
-      protocol: chooseProtocol(
+      protocol: protocols.length === 0 ? undefined : chooseProtocol(
         request.headers.get("sec-websocket-protocol"),
-        this.policy.protocols,
+        protocols,
       ),
     };
   }

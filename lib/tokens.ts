@@ -12,8 +12,14 @@ export function headerTokens(value: string | null): string[] {
   );
 }
 
-/** Whether a comma-separated header value contains `token`, ignoring case. */
+/**
+ * Whether a comma-separated header value contains `token` (given in lower
+ * case), ignoring case. Runs on every handshake: a value as long as the
+ * token can only contain it by being it, which spares the usual
+ * `Upgrade: websocket` and `Connection: Upgrade` the split.
+ */
 export function hasToken(value: string | null, token: string): boolean {
   if (value === null) return false;
+  if (value.length === token.length) return value.toLowerCase() === token;
   return value.split(",").some((part) => part.trim().toLowerCase() === token);
 }

@@ -135,6 +135,11 @@ Deno.test("while draining, upgrades get 503 and /healthz says draining", async (
 Deno.test("header token lists are matched case-insensitively", () => {
   assert.ok(hasToken("keep-alive, Upgrade", "upgrade"));
   assert.ok(hasToken("WebSocket", "websocket"));
+  assert.ok(hasToken(" upgrade ", "upgrade"));
+  assert.ok(hasToken("upgrade,", "upgrade"));
   assert.ok(!hasToken("upgraded", "upgrade"));
+  assert.ok(!hasToken("upgrad,", "upgrade"));
+  assert.ok(!hasToken("upgrad ", "upgrade"));
+  assert.ok(!hasToken("", "upgrade"));
   assert.ok(!hasToken(null, "upgrade"));
 });

@@ -115,10 +115,11 @@ export class UpgradeGate {
 
   /**
    * Gives back the client slot of an admission: call exactly once for each,
-   * when its socket has closed or its upgrade failed. One function for all
-   * sockets, so the glue keeps no closure per client.
+   * when its socket has closed or its upgrade failed.
    */
-  readonly release = (): void => this.slots.release();
+  release(): void {
+    this.slots.release();
+  }
 
   /** A refusal of `reason`, counted and logged (at debug level). */
   refuse(

@@ -170,9 +170,9 @@ export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
       // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
       socket.binaryType = "arraybuffer";
       // A client from the moment its 101 is on its way, not from `open`:
-      // one event listener less saves every handshake ~3 µs (measured with
-      // wsload connect), and Deno fires `close` also for a handshake that
-      // never completes, so the hub still forgets every client.
+      // an `open` listener is one more closure and dispatch on every
+      // handshake, and Deno fires `close` also for a handshake that never
+      // completes, so the hub still forgets every client.
       hub.open(peer);
       socket.onmessage = (event) => {
         const data = event.data;
@@ -185,7 +185,7 @@ export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
       // Deno fires close also when the handshake never completes, so the
       // slot is always given back. Deno reports code 0 when TCP drops
       // without a close frame; RFC 6455 §7.1.5 calls that 1006, as Bun does.
-      // (Every listener costs each handshake a few µs: one does both.)
+      // (One listener does both: each is a dispatch on every handshake.)
       socket.onclose = (event) => {
         gate.release();
         hub.closed(peer, event.code || ABNORMAL_CLOSURE, event.reason);

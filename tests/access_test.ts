@@ -84,6 +84,22 @@ Deno.test("checkHandshake: 400 for method, Connection and key; 426 for version",
       400,
       "Sec-WebSocket-Key must be 16 bytes in base64",
     ],
+    // base64url's alphabet, and characters of neither alphabet.
+    [
+      handshake({ "sec-websocket-key": "MDEyMzQ1Njc4OWFiY2Rl-_==" }),
+      400,
+      "Sec-WebSocket-Key must be 16 bytes in base64",
+    ],
+    [
+      handshake({ "sec-websocket-key": "MDEyMzQ1Njc4OWFi Y2RlZ==" }),
+      400,
+      "Sec-WebSocket-Key must be 16 bytes in base64",
+    ],
+    [
+      handshake({ "sec-websocket-key": "MDEyMzQ1Njc4OWFiY2RlZg=A" }),
+      400,
+      "Sec-WebSocket-Key must be 16 bytes in base64",
+    ],
     [
       handshake({ "sec-websocket-version": "12" }),
       426,

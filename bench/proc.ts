@@ -16,6 +16,8 @@ function readText(path: string): string | undefined {
 }
 
 interface ProcStat {
+  /** R running, S sleeping, T stopped, … */
+  state: string;
   ppid: number;
   /** utime + stime, in seconds. */
   cpuSeconds: number;
@@ -26,6 +28,7 @@ export function parseStat(text: string): ProcStat {
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   // After the name: state(3) ppid(4) … utime(14) stime(15), 1-based.
   return {
+    state: fields[0],
     ppid: Number(fields[1]),
     cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
   };

@@ -80,7 +80,7 @@ Deno.test("histogram buckets are monotonic and their values lie inside", () => {
 Deno.test("parseStat reads ppid and CPU time even with spaces in the name", () => {
   const line =
     "42 (my (odd) name) S 7 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20";
-  assert.deepEqual(parseStat(line), { ppid: 7, cpuSeconds: 3 });
+  assert.deepEqual(parseStat(line), { state: "S", ppid: 7, cpuSeconds: 3 });
 });
 
 Deno.test("loadArgs speaks wsload's command line", () => {

@@ -4,12 +4,12 @@
  * shuts down even while paused.
  */
 import assert from "node:assert/strict";
+import { parseStat } from "../bench/proc.ts";
 import { startServer } from "../bench/servers.ts";
 
 /** The state letter of /proc/PID/stat: R, S, T (stopped)… */
 function processState(pid: number): string {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  return parseStat(Deno.readTextFileSync(`/proc/${pid}/stat`)).state;
 }
 
 /**

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { bunPath } from "../tests/helpers/server.ts";
 import { cpuSeconds, processTree } from "./proc.ts";
 import { wrapCommand } from "./servers.ts";
+import { median } from "./stats.ts";
 import type { LoadResult } from "./workloads.ts";
 
 const CLIENT = fileURLToPath(new URL("./load_client.ts", import.meta.url));
@@ -136,4 +137,62 @@ export function parseLastJson(lines: string[]): LoadResult | undefined {
 function measuringSeconds(result: LoadResult | undefined): number | undefined {
   const seconds = result?.duration_s ?? result?.hold_s;
   return typeof seconds === "number" ? seconds : undefined;
+}
+
+/** Fields of the client's JSON that describe the run rather than count. */
+const SETTINGS_FIELDS = new Set(["mode", "url", "raw", "concurrency"]);
+
+/**
+ * One run out of the slices of a handshake round, as if the client had run
+ * them back to back: counts add up, the rate is all handshakes over all
+ * the slices' time, and CPU shares are weighted by time. Latency
+ * percentiles cannot be merged exactly; each slice holds as many
+ * handshakes, so the median of the slices' p50 and p99 stands for them.
+ */
+export function combineSlices(slices: readonly LoadRun[]): LoadRun {
+  const results = slices.map((slice) => slice.result);
+  const failed = slices.find((slice) => slice.exitCode !== 0);
+  const combined: LoadRun = {
+    result: undefined,
+    exitCode: failed?.exitCode ?? 0,
+    serverCpuPct: NaN,
+    stderrTail: failed?.stderrTail ?? slices.at(-1)?.stderrTail ?? "",
+  };
+  if (results.length === 0 || results.some((r) => r === undefined)) {
+    return combined;
+  }
+  const known = results as LoadResult[];
+  const seconds = known.map((r) => numberIn(r, "duration_s"));
+  const total = sum(seconds);
+  const weighted = (values: number[]) =>
+    sum(values.map((value, i) => value * seconds[i])) / total;
+  const result: LoadResult = { ...known[0], slices: known.length };
+  for (const [key, value] of Object.entries(known[0])) {
+    if (typeof value === "number" && !SETTINGS_FIELDS.has(key)) {
+      result[key] = sum(known.map((r) => numberIn(r, key)));
+    }
+  }
+  result.handshakes_per_s = numberIn(result, "ok") / total;
+  result.client_cpu_pct = weighted(
+    known.map((r) => numberIn(r, "client_cpu_pct")),
+  );
+  const latency = (key: string) =>
+    known.map((r) => numberIn(r.lat_us as LoadResult, key));
+  result.lat_us = {
+    p50: median(latency("p50")),
+    p99: median(latency("p99")),
+    max: Math.max(...latency("max")),
+  };
+  combined.result = result;
+  combined.serverCpuPct = weighted(slices.map((slice) => slice.serverCpuPct));
+  return combined;
+}
+
+function numberIn(result: LoadResult | undefined, key: string): number {
+  const value = result?.[key];
+  return typeof value === "number" ? value : NaN;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

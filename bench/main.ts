@@ -14,8 +14,10 @@ import { parseArgs } from "node:util";
 import { bunPath } from "../tests/helpers/server.ts";
 import {
   builtInClient,
+  combineSlices,
   externalClient,
   type LoadCommand,
+  type LoadRun,
   runLoad,
 } from "./load.ts";
 import { loadAverage, machineInfo, openFileLimit } from "./proc.ts";
@@ -39,6 +41,7 @@ import {
   type Impl,
   type RunningServer,
   type RuntimeName,
+  type ServerSpec,
   startServer,
   unsupportedReason,
 } from "./servers.ts";
@@ -168,28 +171,78 @@ class Bench {
       }
       for (const workload of workloads) {
         for (let round = 1; round <= this.settings.rounds; round++) {
+          if (workload.mode === "connect") {
+            await this.handshakeRound(servers, workload, round, cpus);
+            continue;
+          }
           for (const impl of IMPLS) {
-            let server = servers.get(impl)!;
-            if (!server.alive) {
-              log(`${describe(server.spec)} died; restarting it`);
-              this.notes.push(
-                `${
-                  describe(server.spec)
-                } exited during the run and was restarted`,
-              );
-              server = await startServer(server.spec, cpus.server);
-              servers.set(impl, server);
-            }
-            for (const other of servers.values()) {
-              if (other !== server) other.pause();
-            }
-            server.resume();
+            const server = await this.focus(servers, impl, cpus.server);
             await this.measure(server, workload, round, cpus.client);
           }
         }
       }
     } finally {
       await Promise.all([...servers.values()].map((server) => server.stop()));
+    }
+  }
+
+  /**
+   * Makes `impl`'s server the one that runs: restarts it if it died, pauses
+   * the others and continues it.
+   */
+  private async focus(
+    servers: Map<Impl, RunningServer>,
+    impl: Impl,
+    cpus: string | undefined,
+  ): Promise<RunningServer> {
+    let server = servers.get(impl)!;
+    if (!server.alive) {
+      log(`${describe(server.spec)} died; restarting it`);
+      this.notes.push(
+        `${describe(server.spec)} exited during the run and was restarted`,
+      );
+      server = await startServer(server.spec, cpus);
+      servers.set(impl, server);
+    }
+    for (const other of servers.values()) {
+      if (other !== server) other.pause();
+    }
+    server.resume();
+    return server;
+  }
+
+  /**
+   * One round of handshakes: each server warms up, then bare and wsecho
+   * take turns slice by slice, so that the machine's drift over the round
+   * falls on both alike (see `FULL_SCALE`). Each side's slices count as
+   * one run.
+   */
+  private async handshakeRound(
+    servers: Map<Impl, RunningServer>,
+    workload: Workload,
+    round: number,
+    cpus: { server: string | undefined; client: string | undefined },
+  ): Promise<void> {
+    const { scale, load } = this.settings;
+    const budget = this.budgetMs();
+    for (const impl of IMPLS) {
+      const server = await this.focus(servers, impl, cpus.server);
+      const warmup = warmupArgs(workload, scale, server.url);
+      if (warmup) await runLoad(load, warmup, cpus.client, server.pid, budget);
+    }
+    const slices = new Map<Impl, LoadRun[]>(IMPLS.map((impl) => [impl, []]));
+    for (let slice = 0; slice < scale.handshakeSlices; slice++) {
+      for (const impl of IMPLS) {
+        const server = await this.focus(servers, impl, cpus.server);
+        const args = loadArgs(workload, scale, server.url, server.pid);
+        slices.get(impl)!.push(
+          await runLoad(load, args, cpus.client, server.pid, budget),
+        );
+      }
+    }
+    for (const impl of IMPLS) {
+      const { spec } = servers.get(impl)!;
+      this.record(spec, workload, round, combineSlices(slices.get(impl)!));
     }
   }
 
@@ -226,17 +279,36 @@ class Bench {
   ): Promise<void> {
     const { scale, load } = this.settings;
     const args = loadArgs(workload, scale, server.url, server.pid);
-    const budget = 60_000 + 1000 *
-        (scale.warmupSeconds + scale.seconds + scale.idleHoldSeconds);
-    const warmup = warmupArgs(workload, scale, server.url);
-    if (warmup) await runLoad(load, warmup, clientCpus, server.pid, budget);
-    const run = await runLoad(load, args, clientCpus, server.pid, budget);
+    const run = await runLoad(
+      load,
+      args,
+      clientCpus,
+      server.pid,
+      this.budgetMs(),
+    );
+    this.record(server.spec, workload, round, run);
+  }
+
+  /** How long one load-client run may take before it is killed. */
+  private budgetMs(): number {
+    const { scale } = this.settings;
+    return 60_000 +
+      1000 * (scale.warmupSeconds + scale.seconds + scale.idleHoldSeconds);
+  }
+
+  /** Keeps `run` as the result of `spec` in `round`, and logs it. */
+  private record(
+    spec: ServerSpec,
+    workload: Workload,
+    round: number,
+    run: LoadRun,
+  ): void {
     const result = run.result;
     const secondary = result ? secondaryValues(result) : undefined;
     const record: RunRecord = {
       type: "run",
-      runtime: server.spec.runtime,
-      impl: server.spec.impl,
+      runtime: spec.runtime,
+      impl: spec.impl,
       workload: workload.id,
       round,
       unit: workload.unit,
@@ -256,7 +328,7 @@ class Bench {
       }`
       : "";
     log(
-      `${server.spec.runtime.padEnd(4)} ${server.spec.impl.padEnd(6)} ${
+      `${spec.runtime.padEnd(4)} ${spec.impl.padEnd(6)} ${
         workload.id.padEnd(20)
       } round ${round}: ${
         formatValue(record.value, workload.unit)

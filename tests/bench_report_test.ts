@@ -17,12 +17,15 @@ import {
   svgChart,
   TABLE_HEADER,
 } from "../bench/report.ts";
+import { combineSlices, type LoadRun } from "../bench/load.ts";
 import { median, pairedRatios, summarize } from "../bench/stats.ts";
 import {
   errorCount,
   FULL_SCALE,
+  handshakesPerSlice,
   loadArgs,
   primaryValue,
+  QUICK_SCALE,
   warmupArgs,
   WORKLOADS,
 } from "../bench/workloads.ts";
@@ -103,15 +106,98 @@ Deno.test("loadArgs speaks wsload's command line", () => {
     "--json",
   ]);
   assert.ok(loadArgs(bin1m, FULL_SCALE, "ws://h:1/", 9).includes("--binary"));
+  // A round's 30,000 handshakes go in 6 slices of 5,000.
   assert.deepEqual(loadArgs(handshakes, FULL_SCALE, "u", 9).slice(3), [
     "-n",
-    "30000",
+    "5000",
     "-c",
     "50",
     "--json",
   ]);
   const idleArgs = loadArgs(idle, FULL_SCALE, "u", 1234);
   assert.equal(idleArgs[idleArgs.indexOf("--pid") + 1], "1234");
+});
+
+Deno.test("handshakesPerSlice divides a round, never down to nothing", () => {
+  assert.equal(handshakesPerSlice(FULL_SCALE), 5000);
+  assert.equal(handshakesPerSlice(QUICK_SCALE), 100);
+  assert.equal(
+    handshakesPerSlice({ ...FULL_SCALE, handshakes: 2, handshakeSlices: 6 }),
+    1,
+  );
+});
+
+Deno.test("combineSlices: the rate of all slices together, CPU weighted by time", () => {
+  const slice = (
+    ok: number,
+    seconds: number,
+    serverCpuPct: number,
+    clientCpuPct: number,
+    p99: number,
+  ): LoadRun => ({
+    result: {
+      mode: "connect",
+      concurrency: 50,
+      total: ok,
+      duration_s: seconds,
+      handshakes_per_s: ok / seconds,
+      ok,
+      failed: 0,
+      client_cpu_pct: clientCpuPct,
+      lat_us: { p50: p99 / 4, p99, max: p99 * 2 },
+    },
+    exitCode: 0,
+    serverCpuPct,
+    stderrTail: "",
+  });
+  // 5,000 in 1 s and 5,000 in 0.25 s: 10,000 in 1.25 s, not the mean rate.
+  const combined = combineSlices([
+    slice(5000, 1, 90, 50, 400),
+    slice(5000, 0.25, 100, 70, 800),
+    slice(5000, 0.75, 98, 60, 600),
+  ]);
+  const result = combined.result!;
+  assert.equal(result.total, 15000);
+  assert.equal(result.ok, 15000);
+  assert.equal(result.concurrency, 50);
+  assert.equal(result.duration_s, 2);
+  assert.equal(result.handshakes_per_s, 7500);
+  assert.equal(result.slices, 3);
+  assert.equal(combined.serverCpuPct, (90 * 1 + 100 * 0.25 + 98 * 0.75) / 2);
+  assert.equal(result.client_cpu_pct, (50 * 1 + 70 * 0.25 + 60 * 0.75) / 2);
+  assert.deepEqual(result.lat_us, { p50: 150, p99: 600, max: 1600 });
+  assert.equal(combined.exitCode, 0);
+  assert.equal(primaryValue(WORKLOADS[4], result), 7500);
+  assert.equal(errorCount("connect", result), 0);
+});
+
+Deno.test("combineSlices: one failed slice fails the run", () => {
+  const good: LoadRun = {
+    result: { ok: 10, failed: 0, duration_s: 1, lat_us: {} },
+    exitCode: 0,
+    serverCpuPct: 50,
+    stderrTail: "",
+  };
+  const refused: LoadRun = {
+    result: { ok: 8, failed: 2, duration_s: 1, lat_us: {} },
+    exitCode: 1,
+    serverCpuPct: 50,
+    stderrTail: "2 handshakes failed",
+  };
+  const counted = combineSlices([good, refused]);
+  assert.equal(counted.exitCode, 1);
+  assert.equal(counted.stderrTail, "2 handshakes failed");
+  assert.equal(errorCount("connect", counted.result!), 2);
+
+  const crashed = combineSlices([good, {
+    result: undefined,
+    exitCode: 137,
+    serverCpuPct: NaN,
+    stderrTail: "killed",
+  }]);
+  assert.equal(crashed.result, undefined);
+  assert.equal(crashed.exitCode, 137);
+  assert.equal(combineSlices([]).result, undefined);
 });
 
 Deno.test("warmupArgs: unmeasured handshakes first; echo and memory runs none", () => {

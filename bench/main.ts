@@ -480,6 +480,7 @@ export async function main(argv: string[]): Promise<number> {
     },
     load_client: settings.load.label,
     rounds: settings.rounds,
+    handshake_slices: settings.scale.handshakeSlices,
     quick: settings.quick,
     pinning: settings.pin
       ? "server on CPU 0, load client on CPU 1 (scale-out: server on all CPUs, client unpinned)"

@@ -42,6 +42,8 @@ export interface MetaRecord {
   versions: Record<string, string>;
   load_client: string;
   rounds: number;
+  /** Turns bare and wsecho take within a handshake round (absent before). */
+  handshake_slices?: number;
   quick: boolean;
   pinning: string;
   load_average: { start: number | null; end: number | null };
@@ -329,7 +331,11 @@ export function markdownReport(
     `- Runtimes: ${versions}`,
     `- Load client: ${meta.load_client}`,
     `- Pinning: ${meta.pinning}`,
-    `- Rounds: ${meta.rounds}, bare and wsecho alternating (A B A B); values are medians, ±x% is half the min–max spread; wsecho/bare is the ratio of the medians, with the lowest and highest ratio of a single back-to-back pair in brackets`,
+    `- Rounds: ${meta.rounds}, bare and wsecho alternating (A B A B)${
+      meta.handshake_slices
+        ? `; within a handshake round they take ${meta.handshake_slices} turns each, counted together`
+        : ""
+    }; values are medians, ±x% is half the min–max spread; wsecho/bare is the ratio of the medians, with the lowest and highest ratio of a single back-to-back pair in brackets`,
     "- Server CPU per unit: µs of server CPU time per message (msgs/s rows), per MB (MB/s rows) or per handshake; the ratio in brackets is wsecho's cost ÷ bare's, which other load on the machine barely moves",
     `- Load average (1 min) at start / end: ${
       loadAverage(meta.load_average.start)

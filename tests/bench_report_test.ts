@@ -334,6 +334,12 @@ Deno.test("the markdown report has a well-formed table, one row per summary", ()
   assert.match(markdown, /`deno task bench`/);
   assert.match(markdown, /Skipped: scale-out on bun: no --workers/);
   assert.match(markdown, /load client saturated/);
+  // Results recorded before handshake slices existed say nothing of them.
+  assert.doesNotMatch(markdown, /turns each/);
+  assert.match(
+    markdownReport({ ...META, handshake_slices: 6 }, rows, [], "chart.svg"),
+    /within a handshake round they take 6 turns each, counted together/,
+  );
 });
 
 Deno.test("JSON Lines: one object per line, NaN as null", () => {

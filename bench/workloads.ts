@@ -131,7 +131,8 @@ export interface Scale {
  * servers alike. So a round's 30,000 are taken in 6 slices of 5,000, bare
  * and wsecho taking turns slice by slice, and each side's rate is that of
  * all its slices together. Four such rounds, run by a script outside the
- * benchmark, put Deno's wsecho at 0.96-1.05 of bare.
+ * benchmark, put Deno's wsecho at 0.96-1.05 of bare; the first six full
+ * benchmark runs this way read 0.90-0.99, median 0.98.
  *
  * Idle connections are held 8 s: the garbage of 10,000 handshakes takes
  * Bun's collector 0.5 to 5 s to free (sampled every 0.5 s), and a 2 s hold

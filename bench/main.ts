@@ -27,6 +27,8 @@ import {
   jsonLines,
   markdownReport,
   type MetaRecord,
+  type PeerRunRecord,
+  peerTable,
   type RunRecord,
   type SkipRecord,
   summarizeWorkload,
@@ -39,9 +41,14 @@ import {
   canPin,
   describe,
   type Impl,
+  peerLabel,
+  PEERS,
+  type PeerSpec,
+  peerUnavailableReason,
   type RunningServer,
   type RuntimeName,
   type ServerSpec,
+  startPeer,
   startServer,
   unsupportedReason,
 } from "./servers.ts";
@@ -70,6 +77,7 @@ const USAGE = `usage: deno task bench [options]
 }
   --out DIR          where latest.md, latest.jsonl and chart.svg go (default bench/results)
   --no-pin           do not pin server and client to CPUs
+  --peers            also measure Qt's echoserver and Node + ws, for context
   --render DIR       only rebuild DIR's reports from the runs in its latest.jsonl
 `;
 
@@ -85,6 +93,8 @@ interface Settings {
   only: string[];
   out: string;
   pin: boolean;
+  /** Also measure the peers (Qt's echoserver, Node + ws). */
+  peers: boolean;
   /** Only rebuild the reports in this folder from its recorded runs. */
   render?: string;
 }
@@ -107,6 +117,7 @@ function log(line: string): void {
 
 class Bench {
   readonly runs: RunRecord[] = [];
+  readonly peerRuns: PeerRunRecord[] = [];
   readonly skipped: SkipRecord[] = [];
   readonly notes: string[] = [];
 
@@ -149,6 +160,84 @@ class Bench {
       }
       await this.sharedServers(runtime, [scaleOut], workers);
     }
+  }
+
+  /**
+   * The peers, one after the other, on the same workloads, CPUs and load
+   * client; each stays up for its throughput workloads, and memory takes a
+   * fresh process per round. A peer that is not installed is noted.
+   */
+  async peers(): Promise<void> {
+    const cpus = cpusFor(this.settings, 1);
+    const workloads = WORKLOADS.filter((w) => this.wanted(w));
+    for (const peer of PEERS) {
+      const reason = await peerUnavailableReason(peer);
+      if (reason) {
+        log(`peer ${peer} skipped: ${reason}`);
+        this.notes.push(`peer ${peer} skipped: ${reason}`);
+        continue;
+      }
+      const label = await peerLabel(peer);
+      const keep = (workload: Workload, round: number, run: LoadRun) =>
+        this.peerRuns.push({
+          type: "peer-run",
+          peer,
+          label,
+          ...this.fields(peer, workload, round, run),
+        });
+      const throughput = workloads.filter((w) => w.mode !== "idle");
+      if (throughput.length > 0) {
+        const server = await startPeer(peer, cpus.server);
+        try {
+          for (const workload of throughput) {
+            for (let round = 1; round <= this.settings.rounds; round++) {
+              keep(workload, round, await this.peerRun(server, workload, cpus));
+            }
+          }
+        } finally {
+          await server.stop();
+        }
+      }
+      for (const workload of workloads.filter((w) => w.mode === "idle")) {
+        for (let round = 1; round <= this.settings.rounds; round++) {
+          const server = await startPeer(peer, cpus.server);
+          try {
+            await this.settle();
+            keep(workload, round, await this.peerRun(server, workload, cpus));
+          } finally {
+            await server.stop();
+          }
+        }
+      }
+    }
+  }
+
+  /** One peer run; handshakes as in `handshakeRound`, slice after slice. */
+  private async peerRun(
+    server: RunningServer<PeerSpec>,
+    workload: Workload,
+    cpus: { server: string | undefined; client: string | undefined },
+  ): Promise<LoadRun> {
+    const { scale, load } = this.settings;
+    const budget = this.budgetMs();
+    const args = loadArgs(workload, scale, server.url, server.pid);
+    if (workload.mode !== "connect") {
+      return await runLoad(load, args, cpus.client, server.pid, budget);
+    }
+    const warmup = warmupArgs(workload, scale, server.url);
+    if (warmup) await runLoad(load, warmup, cpus.client, server.pid, budget);
+    const slices: LoadRun[] = [];
+    for (let slice = 0; slice < scale.handshakeSlices; slice++) {
+      slices.push(await runLoad(load, args, cpus.client, server.pid, budget));
+    }
+    return combineSlices(slices);
+  }
+
+  /** Lets a fresh server's start-up work (JIT, first GC) settle first. */
+  private async settle(): Promise<void> {
+    await new Promise((done) =>
+      setTimeout(done, this.settings.quick ? 100 : 500)
+    );
   }
 
   /**
@@ -259,10 +348,7 @@ class Bench {
           cpus.server,
         );
         try {
-          // Let start-up work (JIT, first GC) settle before the baseline RSS.
-          await new Promise((done) =>
-            setTimeout(done, this.settings.quick ? 100 : 500)
-          );
+          await this.settle();
           await this.measure(server, workload, round, cpus.client);
         } finally {
           await server.stop();
@@ -303,12 +389,29 @@ class Bench {
     round: number,
     run: LoadRun,
   ): void {
-    const result = run.result;
-    const secondary = result ? secondaryValues(result) : undefined;
-    const record: RunRecord = {
+    this.runs.push({
       type: "run",
       runtime: spec.runtime,
       impl: spec.impl,
+      ...this.fields(
+        `${spec.runtime.padEnd(4)} ${spec.impl.padEnd(6)}`,
+        workload,
+        round,
+        run,
+      ),
+    });
+  }
+
+  /** What a run record holds of `run`; logs it under `name`. */
+  private fields(
+    name: string,
+    workload: Workload,
+    round: number,
+    run: LoadRun,
+  ): Omit<RunRecord, "type" | "runtime" | "impl"> {
+    const result = run.result;
+    const secondary = result ? secondaryValues(result) : undefined;
+    const fields = {
       workload: workload.id,
       round,
       unit: workload.unit,
@@ -321,28 +424,26 @@ class Bench {
       exit_code: run.exitCode,
       result: result ?? null,
     };
-    this.runs.push(record);
-    const problems = record.errors > 0 || run.exitCode !== 0
-      ? `  ERRORS ${record.errors}, exit ${run.exitCode}${
+    const problems = fields.errors > 0 || run.exitCode !== 0
+      ? `  ERRORS ${fields.errors}, exit ${run.exitCode}${
         run.stderrTail ? `: ${run.stderrTail}` : ""
       }`
       : "";
     log(
-      `${spec.runtime.padEnd(4)} ${spec.impl.padEnd(6)} ${
-        workload.id.padEnd(20)
-      } round ${round}: ${
-        formatValue(record.value, workload.unit)
+      `${name} ${workload.id.padEnd(20)} round ${round}: ${
+        formatValue(fields.value, workload.unit)
       } ${workload.unit}` +
         (workload.mode === "idle"
           ? ""
-          : `, p99 ${record.p99_us.toFixed(0)} µs, server CPU ${
-            record.server_cpu_pct.toFixed(0)
+          : `, p99 ${fields.p99_us.toFixed(0)} µs, server CPU ${
+            fields.server_cpu_pct.toFixed(0)
           }%`) +
-        (Number.isFinite(record.client_cpu_pct)
-          ? `, client CPU ${record.client_cpu_pct.toFixed(0)}%`
+        (Number.isFinite(fields.client_cpu_pct)
+          ? `, client CPU ${fields.client_cpu_pct.toFixed(0)}%`
           : "") +
         problems,
     );
+    return fields;
   }
 }
 
@@ -389,6 +490,7 @@ function parseSettings(argv: string[]): Settings | undefined {
       workload: { type: "string", multiple: true },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
+      peers: { type: "boolean", default: false },
       render: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -421,6 +523,7 @@ function parseSettings(argv: string[]): Settings | undefined {
     only: values.workload ?? [],
     out: values.out.replace(/\/$/, ""),
     pin: !values["no-pin"],
+    peers: values.peers,
     render: values.render,
   };
 }
@@ -466,6 +569,7 @@ export async function main(argv: string[]): Promise<number> {
     }, ${settings.rounds} round(s), load client: ${settings.load.label}`,
   );
   for (const runtime of settings.runtimes) await bench.runtime(runtime);
+  if (settings.peers) await bench.peers();
 
   const machine = machineInfo();
   const meta: MetaRecord = {
@@ -495,11 +599,17 @@ export async function main(argv: string[]): Promise<number> {
     meta,
     bench.runs,
     bench.skipped,
+    bench.peerRuns,
   );
 
   log("");
   log(plainTable(summaries.map(tableRow)));
   log("");
+  if (bench.peerRuns.length > 0) {
+    const peers = peerTable(bench.peerRuns, summaries);
+    log(plainTable(peers.rows, peers.header));
+    log("");
+  }
   for (const row of summaries.filter((s) => s.client_saturated)) {
     log(
       `note: the load client saturated on ${row.title} (${row.runtime}): the ratio there says little`,
@@ -511,7 +621,9 @@ export async function main(argv: string[]): Promise<number> {
       meta.duration_s.toFixed(0)
     } s`,
   );
-  const failed = bench.runs.some((run) => !Number.isFinite(run.value));
+  const failed = [...bench.runs, ...bench.peerRuns].some((run) =>
+    !Number.isFinite(run.value)
+  );
   return failed ? 1 : 0;
 }
 
@@ -537,6 +649,7 @@ async function writeReports(
   meta: MetaRecord,
   runs: readonly RunRecord[],
   skipped: readonly SkipRecord[],
+  peerRuns: readonly PeerRunRecord[],
 ): Promise<SummaryRecord[]> {
   const summaries = summarizeRuns(runs);
   const { machine, versions } = meta;
@@ -545,10 +658,16 @@ async function writeReports(
       meta.date.slice(0, 10)
     }`;
   await Deno.mkdir(out, { recursive: true });
-  const records: BenchRecord[] = [meta, ...runs, ...summaries, ...skipped];
+  const records: BenchRecord[] = [
+    meta,
+    ...runs,
+    ...summaries,
+    ...skipped,
+    ...peerRuns,
+  ];
   await Deno.writeTextFile(
     `${out}/latest.md`,
-    markdownReport(meta, summaries, skipped, "chart.svg"),
+    markdownReport(meta, summaries, skipped, "chart.svg", peerRuns),
   );
   await Deno.writeTextFile(`${out}/latest.jsonl`, jsonLines(records));
   await Deno.writeTextFile(`${out}/chart.svg`, svgChart(summaries, subtitle));
@@ -565,14 +684,18 @@ async function render(dir: string): Promise<number> {
   const meta = records.find((r): r is MetaRecord => r.type === "meta");
   if (!meta) throw new Error(`${dir}/latest.jsonl has no meta record`);
   // JSON has no NaN: the writer turned it into null.
+  const withNaN = <R>(run: R): R => {
+    const fixed = { ...run } as Record<string, unknown>;
+    for (const [key, value] of Object.entries(fixed)) {
+      if (value === null && key !== "result") fixed[key] = NaN;
+    }
+    return fixed as R;
+  };
   const runs = records.filter((r): r is RunRecord => r.type === "run")
-    .map((run) => {
-      const fixed = { ...run } as Record<string, unknown>;
-      for (const [key, value] of Object.entries(fixed)) {
-        if (value === null && key !== "result") fixed[key] = NaN;
-      }
-      return fixed as unknown as RunRecord;
-    });
+    .map(withNaN);
+  const peerRuns = records.filter((r): r is PeerRunRecord =>
+    r.type === "peer-run"
+  ).map(withNaN);
   const skipped = records.filter((r): r is SkipRecord => r.type === "skipped");
   const note = `reports re-rendered from the recorded runs on ${
     new Date().toISOString().slice(0, 10)
@@ -584,7 +707,13 @@ async function render(dir: string): Promise<number> {
       note,
     ],
   };
-  const summaries = await writeReports(dir, renderedMeta, runs, skipped);
+  const summaries = await writeReports(
+    dir,
+    renderedMeta,
+    runs,
+    skipped,
+    peerRuns,
+  );
   log(plainTable(summaries.map(tableRow)));
   log(
     `rewrote ${dir}/latest.md, latest.jsonl, chart.svg from ${runs.length} runs`,
@@ -593,11 +722,11 @@ async function render(dir: string): Promise<number> {
 }
 
 /** The markdown table, aligned for a terminal. */
-function plainTable(rows: string[][]): string {
-  const all = [TABLE_HEADER, ...rows].map((row) =>
+function plainTable(rows: string[][], header = TABLE_HEADER): string {
+  const all = [header, ...rows].map((row) =>
     row.map((cell) => cell.replaceAll("**", ""))
   );
-  const widths = TABLE_HEADER.map((_, i) =>
+  const widths = header.map((_, i) =>
     Math.max(...all.map((row) => row[i].length))
   );
   return all.map((row) =>

@@ -3,9 +3,9 @@
  * spread, wsecho ÷ bare), a markdown report, JSON Lines and an SVG bar
  * chart. Pure functions of their input, so tests can check every shape.
  */
-import type { Impl, RuntimeName } from "./servers.ts";
+import type { Impl, PeerName, RuntimeName } from "./servers.ts";
 import { pairedRatios, summarize, type Summary } from "./stats.ts";
-import type { LoadResult, Workload } from "./workloads.ts";
+import { type LoadResult, type Workload, WORKLOADS } from "./workloads.ts";
 
 /** One load-client run against one server. */
 export interface RunRecord {
@@ -23,6 +23,18 @@ export interface RunRecord {
   errors: number;
   exit_code: number;
   result: LoadResult | null;
+}
+
+/**
+ * One load-client run against a peer (`--peers`): another echo server,
+ * measured for context in its own rounds, never alternated with bare.
+ */
+export interface PeerRunRecord
+  extends Omit<RunRecord, "type" | "runtime" | "impl"> {
+  type: "peer-run";
+  peer: PeerName;
+  /** What the report calls it, with versions: "Node v20.20.2 + ws 8.23.0". */
+  label: string;
 }
 
 /** A workload that could not run here, and why. */
@@ -94,7 +106,12 @@ export interface SummaryRecord {
   notes: string[];
 }
 
-export type BenchRecord = MetaRecord | RunRecord | SummaryRecord | SkipRecord;
+export type BenchRecord =
+  | MetaRecord
+  | RunRecord
+  | SummaryRecord
+  | SkipRecord
+  | PeerRunRecord;
 
 export function summarizeWorkload(
   runtime: RuntimeName,
@@ -312,6 +329,7 @@ export function markdownReport(
   summaries: readonly SummaryRecord[],
   skipped: readonly SkipRecord[],
   chartFile: string,
+  peerRuns: readonly PeerRunRecord[] = [],
 ): string {
   const versions = Object.entries(meta.versions)
     .map(([name, version]) => `${name} ${version}`).join(", ");
@@ -361,7 +379,62 @@ export function markdownReport(
     "Targets (issue #4): wsecho ≥ 0.95 × bare on throughput with p99 ≤ 1.1 × bare, and memory per idle connection ≤ 1.1 × bare. Absolute numbers vary between machines; compare the ratios of one run.",
     "",
   );
+  if (peerRuns.length > 0) {
+    const table = peerTable(peerRuns, summaries);
+    lines.push(
+      "## Peers",
+      "",
+      "Other WebSocket echo servers, measured in the same run with the same load client and pinning, each in its own rounds after the runtimes (not alternated with bare, so compare them loosely): context, not targets. Medians of the rounds.",
+      "",
+      markdownTable(table.header, table.rows),
+      "",
+    );
+  }
   return lines.join("\n");
+}
+
+/**
+ * The peers' medians per workload beside those of the bare runtimes and
+ * wsecho from the same run.
+ */
+export function peerTable(
+  peerRuns: readonly PeerRunRecord[],
+  summaries: readonly SummaryRecord[],
+): { header: string[]; rows: string[][] } {
+  const labels = [...new Set(peerRuns.map((run) => run.label))];
+  const runtimes = [...new Set(summaries.map((row) => row.runtime))];
+  const header = [
+    "workload",
+    "unit",
+    ...labels,
+    ...runtimes.flatMap((runtime) => [`bare ${runtime}`, `wsecho ${runtime}`]),
+  ];
+  const workloads = [...new Set(peerRuns.map((run) => run.workload))];
+  const rows = workloads.map((id) => {
+    const some = peerRuns.find((run) => run.workload === id)!;
+    const peerCells = labels.map((label) => {
+      const values = peerRuns.filter((run) =>
+        run.workload === id && run.label === label
+      ).map((run) => run.value);
+      return values.length === 0
+        ? "–"
+        : formatSummary(summarize(values), some.unit);
+    });
+    const runtimeCells = runtimes.flatMap((runtime) => {
+      const row = summaries.find((r) =>
+        r.runtime === runtime && r.workload === id
+      );
+      return row
+        ? [
+          formatSummary(row.bare, row.unit),
+          formatSummary(row.wsecho, row.unit),
+        ]
+        : ["–", "–"];
+    });
+    const title = WORKLOADS.find((w) => w.id === id)?.title ?? id;
+    return [title, some.unit, ...peerCells, ...runtimeCells];
+  });
+  return { header, rows };
 }
 
 /** Splits a markdown table line into its cells (for tests and tools). */

@@ -150,14 +150,14 @@ function freePort(): number {
 }
 
 /** A server process that is listening. */
-export class RunningServer {
+export class RunningServer<Spec = ServerSpec> {
   readonly stderr: LineCollector;
   private readonly stdout: LineCollector;
   readonly exited: Promise<Deno.CommandStatus>;
   private gone = false;
   url = "";
 
-  constructor(readonly spec: ServerSpec, readonly child: Deno.ChildProcess) {
+  constructor(readonly spec: Spec, readonly child: Deno.ChildProcess) {
     this.stderr = new LineCollector(child.stderr);
     this.stdout = new LineCollector(child.stdout);
     this.exited = child.status.then((status) => {
@@ -254,4 +254,163 @@ export async function startServer(
 export function describe(spec: ServerSpec): string {
   const workers = spec.workers > 1 ? ` ×${spec.workers}` : "";
   return `${spec.impl} ${spec.runtime}${workers}`;
+}
+
+/**
+ * Peers: other WebSocket echo servers, measured with `--peers` beside the
+ * bare runtimes for context (issue #4's reference table has them). They are
+ * not what the targets compare against.
+ */
+export type PeerName = "qt-echoserver" | "node-ws";
+export const PEERS: readonly PeerName[] = ["qt-echoserver", "node-ws"];
+
+export interface PeerSpec {
+  peer: PeerName;
+}
+
+/** Where Debian's qtwebsockets5-examples puts Qt's echoserver example. */
+const QT_ECHOSERVER_GLOB_DIR = "/usr/lib";
+const QT_ECHOSERVER_PATH = "qt5/examples/websockets/echoserver/echoserver";
+
+/** Qt's echoserver: `$WSECHO_QT_ECHOSERVER`, else Debian's example build. */
+export function qtEchoserverPath(): string | undefined {
+  const configured = Deno.env.get("WSECHO_QT_ECHOSERVER");
+  if (configured) return configured;
+  try {
+    for (const entry of Deno.readDirSync(QT_ECHOSERVER_GLOB_DIR)) {
+      const path =
+        `${QT_ECHOSERVER_GLOB_DIR}/${entry.name}/${QT_ECHOSERVER_PATH}`;
+      if (isFile(path)) return path;
+    }
+  } catch { /* no /usr/lib */ }
+  return undefined;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const NODE_WS_SCRIPT = BENCH + "peer_node_ws.mjs";
+const WS_PACKAGE = fileURLToPath(
+  new URL("../node_modules/ws/package.json", import.meta.url),
+);
+
+/** Why `peer` cannot run here (what to install), or `undefined`. */
+export async function peerUnavailableReason(
+  peer: PeerName,
+): Promise<string | undefined> {
+  if (peer === "qt-echoserver") {
+    return qtEchoserverPath()
+      ? undefined
+      : "Qt's echoserver example is not installed (apt-get install qtwebsockets5-examples, or set WSECHO_QT_ECHOSERVER)";
+  }
+  if (!(await succeeds(["node", "--version"]))) {
+    return "node is not on the PATH";
+  }
+  return isFile(WS_PACKAGE)
+    ? undefined
+    : "the ws package is not installed (deno task setup)";
+}
+
+async function succeeds(command: string[]): Promise<boolean> {
+  try {
+    const { success } = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return success;
+  } catch {
+    return false;
+  }
+}
+
+/** What the report calls `peer`, with its version. */
+export async function peerLabel(peer: PeerName): Promise<string> {
+  if (peer === "qt-echoserver") {
+    const version = await outputOf([
+      "dpkg-query",
+      "-W",
+      "-f",
+      "${Version}",
+      "qtwebsockets5-examples",
+    ]);
+    return `Qt echoserver example${
+      version ? ` (Qt WebSockets ${version})` : ""
+    }`;
+  }
+  const node = await outputOf(["node", "--version"]);
+  let ws = "";
+  try {
+    ws = JSON.parse(Deno.readTextFileSync(WS_PACKAGE)).version;
+  } catch { /* reported as unknown */ }
+  return `Node ${node || "?"} + ws ${ws || "?"}`;
+}
+
+async function outputOf(command: string[]): Promise<string> {
+  try {
+    const { success, stdout } = await new Deno.Command(command[0], {
+      args: command.slice(1),
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return success ? new TextDecoder().decode(stdout).trim() : "";
+  } catch {
+    return "";
+  }
+}
+
+/** The command line of a peer listening on `port` of loopback. */
+export function peerCommand(peer: PeerName, port: number): string[] {
+  if (peer === "qt-echoserver") {
+    // Qt's example takes only a port (and --debug, which logs every
+    // message); it listens on all interfaces, and the load stays on loopback.
+    return [qtEchoserverPath()!, "--port", String(port)];
+  }
+  return ["node", NODE_WS_SCRIPT, "--port", String(port), "--host", HOST];
+}
+
+/**
+ * Starts `peer` pinned to `cpus` and waits until its port accepts
+ * connections: Qt's example says nothing when it listens.
+ */
+export async function startPeer(
+  peer: PeerName,
+  cpus: string | undefined,
+): Promise<RunningServer<PeerSpec>> {
+  const port = freePort();
+  const [program, ...args] = wrapCommand(peerCommand(peer, port), cpus);
+  const child = new Deno.Command(program, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const server = new RunningServer<PeerSpec>({ peer }, child);
+  server.url = `ws://${HOST}:${port}/`;
+  const deadline = performance.now() + 20_000;
+  while (!(await accepts(port))) {
+    if (!server.alive || performance.now() > deadline) {
+      await server.stop();
+      throw new Error(
+        `${peer} did not start listening on port ${port}: ${server.stderr.text}`,
+      );
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return server;
+}
+
+async function accepts(port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: HOST, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * Makes sure the pinned Bun (tools/bun) and LogTape for Bun (node_modules)
- * are installed before the tests run, from npm with the committed
- * lockfiles. Deno needs no such step: it fetches `npm:` packages itself.
+ * Makes sure the pinned Bun (tools/bun), and LogTape for Bun and ws for the
+ * benchmark's Node peer (node_modules), are installed before the tests run,
+ * from npm with the committed lockfiles. Deno needs no such step: it fetches `npm:` packages itself.
  * Bun lives in its own folder so that Deno, which reads the root
  * package.json, never downloads it.
  */
@@ -9,9 +9,9 @@ import { existsSync } from "node:fs";
 
 const root = new URL("..", import.meta.url);
 
-/** `npm ci` in `dir` unless `marker` (relative to it) already exists. */
-async function install(dir: URL, marker: string): Promise<void> {
-  if (existsSync(new URL(marker, dir))) return;
+/** `npm ci` in `dir` unless all `markers` (relative to it) already exist. */
+async function install(dir: URL, ...markers: string[]): Promise<void> {
+  if (markers.every((marker) => existsSync(new URL(marker, dir)))) return;
   console.error(`setup: npm ci in ${dir.pathname}…`);
   const { code } = await new Deno.Command("npm", {
     args: ["ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -25,5 +25,10 @@ async function install(dir: URL, marker: string): Promise<void> {
   }
 }
 
-await install(root, "node_modules/@logtape/logtape/package.json");
+// ws: the Node + ws peer of `deno task bench --peers`.
+await install(
+  root,
+  "node_modules/@logtape/logtape/package.json",
+  "node_modules/ws/package.json",
+);
 await install(new URL("tools/bun/", root), "node_modules/.bin/bun");

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { parseTableLine, TABLE_HEADER } from "../bench/report.ts";
+import { qtEchoserverPath } from "../bench/servers.ts";
 import { WORKLOADS } from "../bench/workloads.ts";
 import { ROOT, RUNTIMES } from "./helpers/server.ts";
 
@@ -81,6 +82,85 @@ Deno.test({
       const svg = await Deno.readTextFile(`${out}/chart.svg`);
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
       assert.match(svg.trimEnd(), /<\/svg>$/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "bench --quick --peers measures Qt's echoserver and Node + ws beside the runtimes",
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "wsecho-bench-peers-" });
+    try {
+      const workloads = ["bin1m", "handshakes", "idle"];
+      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          "bench/main.ts",
+          "--quick",
+          "--peers",
+          "--runtime",
+          "deno",
+          ...workloads.flatMap((id) => ["--workload", id]),
+          "--out",
+          out,
+        ],
+        cwd: ROOT,
+        stdin: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      const text = new TextDecoder().decode(stdout) +
+        new TextDecoder().decode(stderr);
+      assert.equal(code, 0, text);
+
+      const records = (await Deno.readTextFile(`${out}/latest.jsonl`))
+        .trimEnd().split("\n").map((line) => JSON.parse(line));
+      const peerRuns = records.filter((r) => r.type === "peer-run");
+      // Node + ws needs only node and `deno task setup`; Qt's example is a
+      // Debian package (.ci/run installs it): without it, a note says so.
+      const expected = qtEchoserverPath()
+        ? ["qt-echoserver", "node-ws"]
+        : ["node-ws"];
+      if (!qtEchoserverPath()) {
+        assert.ok(
+          records[0].notes.some((n: string) =>
+            n.startsWith("peer qt-echoserver skipped")
+          ),
+        );
+      }
+      for (const peer of expected) {
+        for (const id of workloads) {
+          const run = peerRuns.find((r) =>
+            r.peer === peer && r.workload.startsWith(id)
+          );
+          assert.ok(run, `${peer} measured ${id}`);
+          assert.equal(run.errors, 0, `${peer} ${id}: errors`);
+          assert.ok(
+            run.unit === "KiB/conn"
+              ? Number.isFinite(run.value)
+              : run.value > 0,
+            `${peer} ${id}: nothing measured`,
+          );
+        }
+      }
+      const labels = [...new Set(peerRuns.map((r) => r.label))];
+      assert.equal(labels.length, expected.length);
+
+      const markdown = await Deno.readTextFile(`${out}/latest.md`);
+      const section = markdown.slice(markdown.indexOf("## Peers"));
+      const table = section.split("\n").filter((l) => l.startsWith("|"));
+      assert.deepEqual(parseTableLine(table[0]), [
+        "workload",
+        "unit",
+        ...labels,
+        "bare deno",
+        "wsecho deno",
+      ]);
+      assert.equal(table.length, 2 + workloads.length);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -12,6 +12,8 @@ import {
   markdownReport,
   type MetaRecord,
   parseTableLine,
+  type PeerRunRecord,
+  peerTable,
   type RunRecord,
   summarizeWorkload,
   svgChart,
@@ -362,4 +364,55 @@ Deno.test("the SVG chart has a bar per runtime and implementation", () => {
   const opened = (svg.match(/<(svg|text)\b/g) ?? []).length;
   const closed = (svg.match(/<\/(svg|text)>/g) ?? []).length;
   assert.equal(opened, closed);
+});
+
+function peerRun(
+  peer: PeerRunRecord["peer"],
+  label: string,
+  round: number,
+  value: number,
+  workload = WORKLOADS[0],
+): PeerRunRecord {
+  const { type: _type, runtime: _runtime, impl: _impl, ...fields } = run(
+    "bare",
+    round,
+    value,
+    workload,
+  );
+  return { type: "peer-run", peer, label, ...fields };
+}
+
+Deno.test("peerTable puts the peers' medians beside bare and wsecho", () => {
+  const summaries = [0, 5].map((i) =>
+    summarizeWorkload("deno", WORKLOADS[i], RUNS)
+  );
+  const peers = [
+    peerRun("qt-echoserver", "Qt 5.15", 1, 90_000),
+    peerRun("qt-echoserver", "Qt 5.15", 2, 100_000),
+    peerRun("qt-echoserver", "Qt 5.15", 3, 95_000),
+    peerRun("node-ws", "Node + ws", 1, 80_000),
+    peerRun("qt-echoserver", "Qt 5.15", 1, 30.5, WORKLOADS[5]),
+  ];
+  const { header, rows } = peerTable(peers, summaries);
+  assert.deepEqual(header, [
+    "workload",
+    "unit",
+    "Qt 5.15",
+    "Node + ws",
+    "bare deno",
+    "wsecho deno",
+  ]);
+  assert.deepEqual(rows, [
+    [WORKLOADS[0].title, "msgs/s", "95k ±5%", "80k", "100k ±10%", "97k ±15%"],
+    [WORKLOADS[5].title, "KiB/conn", "30.50", "–", "1.50", "1.80"],
+  ]);
+
+  const markdown = markdownReport(META, summaries, [], "chart.svg", peers);
+  const section = markdown.slice(markdown.indexOf("## Peers"));
+  assert.match(section, /context, not targets/);
+  const table = section.split("\n").filter((line) => line.startsWith("|"));
+  assert.equal(table.length, 2 + rows.length);
+  assert.deepEqual(parseTableLine(table[0]), header);
+  // Without peers there is no such section.
+  assert.doesNotMatch(markdownReport(META, summaries, [], "c.svg"), /Peers/);
 });

@@ -41,6 +41,7 @@ import {
   canPin,
   describe,
   type Impl,
+  outputOf,
   peerLabel,
   PEERS,
   type PeerSpec,
@@ -212,25 +213,24 @@ class Bench {
     }
   }
 
-  /** One peer run; handshakes as in `handshakeRound`, slice after slice. */
+  /** One peer run; handshakes in slices, as for the runtimes. */
   private async peerRun(
     server: RunningServer<PeerSpec>,
     workload: Workload,
     cpus: { server: string | undefined; client: string | undefined },
   ): Promise<LoadRun> {
+    if (workload.mode === "connect") {
+      const [run] = await this.slicedHandshakes(
+        workload,
+        1,
+        () => Promise.resolve(server),
+        cpus.client,
+      );
+      return run;
+    }
     const { scale, load } = this.settings;
-    const budget = this.budgetMs();
     const args = loadArgs(workload, scale, server.url, server.pid);
-    if (workload.mode !== "connect") {
-      return await runLoad(load, args, cpus.client, server.pid, budget);
-    }
-    const warmup = warmupArgs(workload, scale, server.url);
-    if (warmup) await runLoad(load, warmup, cpus.client, server.pid, budget);
-    const slices: LoadRun[] = [];
-    for (let slice = 0; slice < scale.handshakeSlices; slice++) {
-      slices.push(await runLoad(load, args, cpus.client, server.pid, budget));
-    }
-    return combineSlices(slices);
+    return await runLoad(load, args, cpus.client, server.pid, this.budgetMs());
   }
 
   /** Lets a fresh server's start-up work (JIT, first GC) settle first. */
@@ -300,39 +300,54 @@ class Bench {
     return server;
   }
 
-  /**
-   * One round of handshakes: each server warms up, then bare and wsecho
-   * take turns slice by slice, so that the machine's drift over the round
-   * falls on both alike (see `FULL_SCALE`). Each side's slices count as
-   * one run.
-   */
+  /** One round of handshakes, bare and wsecho taking turns slice by slice. */
   private async handshakeRound(
     servers: Map<Impl, RunningServer>,
     workload: Workload,
     round: number,
     cpus: { server: string | undefined; client: string | undefined },
   ): Promise<void> {
+    const runs = await this.slicedHandshakes(
+      workload,
+      IMPLS.length,
+      (side) => this.focus(servers, IMPLS[side], cpus.server),
+      cpus.client,
+    );
+    IMPLS.forEach((impl, side) =>
+      this.record(servers.get(impl)!.spec, workload, round, runs[side])
+    );
+  }
+
+  /**
+   * A round of handshakes against `sides` servers: each warms up, then they
+   * take turns slice by slice, so that the machine's drift over the round
+   * falls on all alike (see `FULL_SCALE`). `focus` makes a side's server
+   * the one that runs. Returns each side's slices as one run.
+   */
+  private async slicedHandshakes(
+    workload: Workload,
+    sides: number,
+    focus: (side: number) => Promise<{ url: string; pid: number }>,
+    clientCpus: string | undefined,
+  ): Promise<LoadRun[]> {
     const { scale, load } = this.settings;
     const budget = this.budgetMs();
-    for (const impl of IMPLS) {
-      const server = await this.focus(servers, impl, cpus.server);
+    for (let side = 0; side < sides; side++) {
+      const server = await focus(side);
       const warmup = warmupArgs(workload, scale, server.url);
-      if (warmup) await runLoad(load, warmup, cpus.client, server.pid, budget);
+      if (warmup) await runLoad(load, warmup, clientCpus, server.pid, budget);
     }
-    const slices = new Map<Impl, LoadRun[]>(IMPLS.map((impl) => [impl, []]));
+    const slices: LoadRun[][] = Array.from({ length: sides }, () => []);
     for (let slice = 0; slice < scale.handshakeSlices; slice++) {
-      for (const impl of IMPLS) {
-        const server = await this.focus(servers, impl, cpus.server);
+      for (let side = 0; side < sides; side++) {
+        const server = await focus(side);
         const args = loadArgs(workload, scale, server.url, server.pid);
-        slices.get(impl)!.push(
-          await runLoad(load, args, cpus.client, server.pid, budget),
+        slices[side].push(
+          await runLoad(load, args, clientCpus, server.pid, budget),
         );
       }
     }
-    for (const impl of IMPLS) {
-      const { spec } = servers.get(impl)!;
-      this.record(spec, workload, round, combineSlices(slices.get(impl)!));
-    }
+    return slices.map(combineSlices);
   }
 
   /** Memory needs a fresh server each time, so that RSS starts clean. */
@@ -448,16 +463,8 @@ class Bench {
 }
 
 async function versionOf(command: string[]): Promise<string> {
-  try {
-    const { stdout } = await new Deno.Command(command[0], {
-      args: command.slice(1),
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return new TextDecoder().decode(stdout).trim().split("\n")[0];
-  } catch {
-    return "unknown";
-  }
+  const output = await outputOf(command);
+  return output === undefined ? "unknown" : output.split("\n")[0];
 }
 
 /**

@@ -343,7 +343,7 @@ export async function peerLabel(peer: PeerName): Promise<string> {
       version ? ` (Qt WebSockets ${version})` : ""
     }`;
   }
-  const node = await outputOf(["node", "--version"]);
+  const node = await outputOf(["node", "--version"]) ?? "";
   let ws = "";
   try {
     ws = JSON.parse(Deno.readTextFileSync(WS_PACKAGE)).version;
@@ -351,16 +351,19 @@ export async function peerLabel(peer: PeerName): Promise<string> {
   return `Node ${node || "?"} + ws ${ws || "?"}`;
 }
 
-async function outputOf(command: string[]): Promise<string> {
+/** A command's standard output, trimmed; `undefined` if it could not run. */
+export async function outputOf(
+  command: string[],
+): Promise<string | undefined> {
   try {
-    const { success, stdout } = await new Deno.Command(command[0], {
+    const { stdout } = await new Deno.Command(command[0], {
       args: command.slice(1),
       stdout: "piped",
       stderr: "null",
     }).output();
-    return success ? new TextDecoder().decode(stdout).trim() : "";
+    return new TextDecoder().decode(stdout).trim();
   } catch {
-    return "";
+    return undefined;
   }
 }
 

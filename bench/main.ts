@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { bunPath } from "../tests/helpers/server.ts";
+import { bunPath } from "../tools/server_process.ts";
 import {
   builtInClient,
   combineSlices,

@@ -6,9 +6,10 @@
  *
  *   deno run --allow-net bench/bare_deno.ts --port 0 --host 127.0.0.1
  *
- * Deno reads the project's `deno.json` for it too (Deno looks beside and
- * above the script), so it runs with the same runtime settings as wsecho,
- * `no-legacy-abort` included; the ratios then measure wsecho's own code.
+ * bench/ is a member of the project's Deno workspace, and workspace-wide
+ * settings come from the root `deno.json`, so it runs with the same runtime
+ * settings as wsecho, `no-legacy-abort` included; the ratios then measure
+ * wsecho's own code.
  *
  * It prints `bare-deno listening on ws://HOST:PORT/` on stderr once it
  * listens. `bare_deno_serve.ts` is the same echo for `deno serve --parallel`.

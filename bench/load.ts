@@ -5,7 +5,7 @@
  * arguments and prints the same JSON (the C load generator wsload does).
  */
 import { fileURLToPath } from "node:url";
-import { bunPath } from "../tests/helpers/server.ts";
+import { bunPath } from "../tools/server_process.ts";
 import { cpuSeconds, processTree } from "./proc.ts";
 import { wrapCommand } from "./servers.ts";
 import { median } from "./stats.ts";

@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: wsecho against a bare echo of each runtime, on the
- * workloads of issue #4, alternating bare and wsecho (A B A B) and
+ * workloads, alternating bare and wsecho (A B A B) and
  * reporting medians, spread and the wsecho ÷ bare ratio.
  *
  *   deno task bench [--quick] [--runtime deno|bun] [--rounds N]
@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { bunPath } from "../tests/helpers/server.ts";
+import { bunPath } from "../tools/server_process.ts";
 import {
   builtInClient,
   combineSlices,

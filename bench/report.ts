@@ -63,7 +63,7 @@ export interface MetaRecord {
   notes: string[];
 }
 
-/** Thresholds from issue #4: they are reported, never asserted in tests. */
+/** The performance targets: they are reported, never asserted in tests. */
 export const TARGETS = {
   /** wsecho ≥ 0.95 × bare on throughput. */
   throughputRatio: 0.95,
@@ -376,7 +376,7 @@ export function markdownReport(
   for (const note of meta.notes) lines.push(`- Note: ${note}`);
   if (skipped.length + meta.notes.length > 0) lines.push("");
   lines.push(
-    "Targets (issue #4): wsecho ≥ 0.95 × bare on throughput with p99 ≤ 1.1 × bare, and memory per idle connection ≤ 1.1 × bare. Absolute numbers vary between machines; compare the ratios of one run.",
+    "Targets: wsecho ≥ 0.95 × bare on throughput with p99 ≤ 1.1 × bare, and memory per idle connection ≤ 1.1 × bare. Absolute numbers vary between machines; compare the ratios of one run.",
     "",
   );
   if (peerRuns.length > 0) {

@@ -7,11 +7,11 @@ import { fileURLToPath } from "node:url";
 import { processTree } from "./proc.ts";
 import {
   bunPath,
-  DENO_RUN_FLAGS,
   LineCollector,
   MAIN,
   type RuntimeName,
-} from "../tests/helpers/server.ts";
+  serverCommand,
+} from "../tools/server_process.ts";
 
 export type { RuntimeName };
 export type Impl = "bare" | "wsecho";
@@ -49,7 +49,7 @@ export async function canPin(): Promise<boolean> {
 }
 
 /** The command line of a server (before wrapping) and its environment. */
-export function serverCommand(
+export function specCommand(
   spec: ServerSpec,
   port: number,
 ): { command: string[]; env: Record<string, string> } {
@@ -99,26 +99,21 @@ export function serverCommand(
         ],
         env,
       }
-      : {
-        command: [
-          deno,
-          ...DENO_RUN_FLAGS,
-          MAIN,
-          ...listen,
-          "--log-format",
-          "json",
-        ],
-        env,
-      };
+      : { command: wsecho("deno", [...listen, "--log-format", "json"]), env };
   }
-  const bun = bunPath();
   const multi = workers > 1 ? ["--workers", String(workers)] : [];
   return impl === "bare"
-    ? { command: [bun, BENCH + "bare_bun.ts", ...listen, ...multi], env }
+    ? { command: [bunPath(), BENCH + "bare_bun.ts", ...listen, ...multi], env }
     : {
-      command: [bun, MAIN, ...listen, "--log-format", "json", ...multi],
+      command: wsecho("bun", [...listen, "--log-format", "json", ...multi]),
       env,
     };
+}
+
+/** wsecho's own command line, the very one the tests start. */
+function wsecho(runtime: RuntimeName, args: string[]): string[] {
+  const [program, programArgs] = serverCommand(runtime, args);
+  return [program, ...programArgs];
 }
 
 /**
@@ -223,7 +218,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   // Workers share a port, so it must be known up front; one process takes 0.
   const port = spec.workers > 1 ? freePort() : 0;
-  const { command, env } = serverCommand(spec, port);
+  const { command, env } = specCommand(spec, port);
   const [program, ...args] = wrapCommand(command, cpus);
   const child = new Deno.Command(program, {
     args,
@@ -258,7 +253,7 @@ export function describe(spec: ServerSpec): string {
 
 /**
  * Peers: other WebSocket echo servers, measured with `--peers` beside the
- * bare runtimes for context (issue #4's reference table has them). They are
+ * bare runtimes for context (two well-known echo servers). They are
  * not what the targets compare against.
  */
 export type PeerName = "qt-echoserver" | "node-ws";

@@ -1,5 +1,5 @@
 /**
- * The workloads of issue #4's reference table, and how each one becomes a
+ * The benchmark's workloads, and how each one becomes a
  * load-client command line (the C load generator wsload's syntax, which
  * `load_client.ts` speaks too) and one number to compare.
  */

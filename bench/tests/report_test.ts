@@ -3,8 +3,8 @@
  * arguments, summaries, and the markdown / JSON Lines / SVG it writes.
  */
 import assert from "node:assert/strict";
-import { bucketOf, Histogram, valueOf } from "../bench/histogram.ts";
-import { parseStat } from "../bench/proc.ts";
+import { bucketOf, Histogram, valueOf } from "../histogram.ts";
+import { parseStat } from "../proc.ts";
 import {
   cpuMicrosPerUnit,
   formatValue,
@@ -18,9 +18,9 @@ import {
   summarizeWorkload,
   svgChart,
   TABLE_HEADER,
-} from "../bench/report.ts";
-import { combineSlices, type LoadRun } from "../bench/load.ts";
-import { median, pairedRatios, summarize } from "../bench/stats.ts";
+} from "../report.ts";
+import { combineSlices, type LoadRun } from "../load.ts";
+import { median, pairedRatios, summarize } from "../stats.ts";
 import {
   errorCount,
   FULL_SCALE,
@@ -30,7 +30,7 @@ import {
   QUICK_SCALE,
   warmupArgs,
   WORKLOADS,
-} from "../bench/workloads.ts";
+} from "../workloads.ts";
 
 Deno.test("median of odd and even counts, ignoring order", () => {
   assert.equal(median([3, 1, 2]), 2);

@@ -5,10 +5,10 @@
  * performance thresholds are not asserted in tests.
  */
 import assert from "node:assert/strict";
-import { parseTableLine, TABLE_HEADER } from "../bench/report.ts";
-import { qtEchoserverPath } from "../bench/servers.ts";
-import { WORKLOADS } from "../bench/workloads.ts";
-import { ROOT, RUNTIMES } from "./helpers/server.ts";
+import { parseTableLine, TABLE_HEADER } from "../report.ts";
+import { qtEchoserverPath } from "../servers.ts";
+import { WORKLOADS } from "../workloads.ts";
+import { ROOT, RUNTIMES } from "../../tools/server_process.ts";
 
 Deno.test({
   name:
@@ -18,18 +18,15 @@ Deno.test({
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "wsecho-bench-" });
     try {
-      const started = performance.now();
       const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
         args: ["run", "--allow-all", "bench/main.ts", "--quick", "--out", out],
         cwd: ROOT,
         stdin: "null",
         env: { NO_COLOR: "1" },
       }).output();
-      const seconds = (performance.now() - started) / 1000;
       const text = new TextDecoder().decode(stdout) +
         new TextDecoder().decode(stderr);
       assert.equal(code, 0, text);
-      assert.ok(seconds < 60, `--quick took ${seconds.toFixed(0)} s`);
 
       // JSON Lines: a meta record, runs, and a summary with numbers for
       // every workload and runtime.

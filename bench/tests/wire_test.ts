@@ -16,7 +16,7 @@ import {
   payload,
   sameBytes,
   VARIANTS,
-} from "../bench/ws_wire.ts";
+} from "../ws_wire.ts";
 
 /** An unmasked frame as a server sends it. */
 function serverFrame(opcode: number, data: Uint8Array, fin = true) {

@@ -4,8 +4,8 @@
  * shuts down even while paused.
  */
 import assert from "node:assert/strict";
-import { parseStat } from "../bench/proc.ts";
-import { startServer } from "../bench/servers.ts";
+import { parseStat } from "../proc.ts";
+import { startServer } from "../servers.ts";
 
 /** The state letter of /proc/PID/stat: R, S, T (stopped)… */
 function processState(pid: number): string {

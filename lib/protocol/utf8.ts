@@ -11,7 +11,11 @@
  * U+10FFFF (F4 90–BF, F5–FF) at that byte.
  *
  * ASCII runs, the common case, skip the table: 4 bytes at a time through a
- * Uint32Array when the run is long enough to pay for the view.
+ * Uint32Array when the input is long enough to pay for the view. Measured
+ * (bench/protocol_bench.ts, p75): 64 KiB ASCII 7.6 µs against 26.6 µs for
+ * `TextDecoder` with `fatal`; 32 B 21 vs 310 ns. Text that is mostly not
+ * ASCII walks the table byte by byte and is slower than TextDecoder (64 KiB
+ * Greek + ASCII: 163 vs 47 µs); no workload of ours sends such text in bulk.
  */
 
 /** Between characters: the state a complete text must end in. */
@@ -117,23 +121,23 @@ export function utf8Step(
       (end - wordStart) >>> 2,
     );
   }
+  const wordCount = words === undefined ? 0 : words.length;
   while (i < end) {
-    if (state === UTF8_ACCEPT) {
-      if (words !== undefined && i >= wordStart) {
-        while (((base + i) & 3) !== 0 && i < end && bytes[i] < 0x80) i++;
-        if (((base + i) & 3) === 0) {
-          let w = (i - wordStart) >>> 2;
-          // The high bit of each byte is the same bit in either byte order.
-          while (w < words.length && (words[w] & 0x80808080) === 0) w++;
-          i = wordStart + (w << 2);
-        }
+    const byte = bytes[i++];
+    if (byte < 0x80) {
+      // ASCII is only valid between characters.
+      if (state !== UTF8_ACCEPT) return UTF8_REJECT;
+      // At a word boundary, skip whole words of ASCII at once.
+      if (wordCount !== 0 && ((base + i) & 3) === 0 && i >= wordStart) {
+        let w = (i - wordStart) >>> 2;
+        // The high bit of each byte is the same bit in either byte order.
+        while (w < wordCount && (words![w] & 0x80808080) === 0) w++;
+        i = wordStart + (w << 2);
       }
-      while (i < end && bytes[i] < 0x80) i++;
-      if (i === end) return UTF8_ACCEPT;
+      continue;
     }
-    state = TRANSITIONS[state + CLASSES[bytes[i]]];
+    state = TRANSITIONS[state + CLASSES[byte]];
     if (state === UTF8_REJECT) return UTF8_REJECT;
-    i++;
   }
   return state;
 }

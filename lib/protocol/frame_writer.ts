@@ -14,6 +14,7 @@ import {
 } from "./opcodes.ts";
 
 const FIN = 0x80;
+const EMPTY = new Uint8Array(0);
 const RSV1 = 0x40;
 
 /** Header bytes of an unmasked frame of `payloadLength`: 2, 4 or 10. */
@@ -134,8 +135,16 @@ export class FrameBatch {
     this.#appendControl(OPCODE_PONG, payload);
   }
 
-  appendClose(code: number, reason: string | Uint8Array = ""): void {
-    this.#append(firstByteOf(OPCODE_CLOSE), encodeClosePayload(code, reason));
+  /**
+   * A close frame with `code` and a reason cut to fit; without a code, an
+   * empty close frame (the answer to a client's close that had no code,
+   * reported as 1005, which may not be sent).
+   */
+  appendClose(code?: number, reason: string | Uint8Array = ""): void {
+    this.#append(
+      firstByteOf(OPCODE_CLOSE),
+      code === undefined ? EMPTY : encodeClosePayload(code, reason),
+    );
   }
 
   /** The frames appended so far: a view into the batch, valid until clear(). */

@@ -67,6 +67,9 @@ Deno.test("the batch puts many frames back to back, grows, and lets a large buff
   assert.deepEqual([...batch.bytes()], [0x82, 1, 5]);
   assert.throws(() => batch.appendPing(new Uint8Array(126)), RangeError);
   assert.throws(() => batch.appendClose(1005), RangeError);
+  batch.clear();
+  batch.appendClose();
+  assert.deepEqual([...batch.bytes()], [0x88, 0]);
 });
 
 Deno.test("close reasons are cut to 123 bytes at a UTF-8 boundary; the frame stays valid", () => {

@@ -2,8 +2,7 @@
  * Short, safe descriptions of messages for `--debug` logs. Only called when
  * debugging, so it may allocate freely.
  */
-import type { Payload } from "./echo.ts";
-import { utf8Length } from "./echo.ts";
+import { hex, type Payload, utf8Length } from "./payload.ts";
 
 /** How many characters (text) or bytes (binary) a preview shows. */
 export const PREVIEW_LIMIT = 32;
@@ -38,9 +37,6 @@ export function previewText(text: string): string {
 
 /** Hex of the first bytes, e.g. `00 ff 10 …`. */
 export function previewBytes(bytes: Uint8Array): string {
-  const shown = Array.from(
-    bytes.subarray(0, PREVIEW_LIMIT),
-    (b) => b.toString(16).padStart(2, "0"),
-  ).join(" ");
+  const shown = hex(bytes.subarray(0, PREVIEW_LIMIT), " ");
   return (shown || "(empty)") + (bytes.byteLength > PREVIEW_LIMIT ? " …" : "");
 }

@@ -1,20 +1,14 @@
 /**
  * `--cert FILE --key FILE`: reads the PEM files named on the command line so
  * that a missing, unreadable or obviously wrong file is reported as bad
- * input (`options.ts` turns a {@linkcode TlsFileError} into exit code 2)
+ * input (server_args.ts turns a {@linkcode TlsFileError} into exit code 2)
  * before anything listens. Whether the key belongs to the certificate is
- * only known when the runtime loads the pair; {@linkcode isTlsSetupError}
+ * only known when the runtime loads the pair; lib/runtime/tls_errors.ts
  * lets the glue report that case as bad input too.
  */
 import { readFileSync } from "node:fs";
-
-/** A certificate chain and its private key, PEM text as the runtimes take it. */
-export interface TlsCredentials {
-  readonly certFile: string;
-  readonly keyFile: string;
-  readonly cert: string;
-  readonly key: string;
-}
+import { messageOf } from "../core/errors.ts";
+import type { TlsCredentials } from "../config/options.ts";
 
 /** Reads a whole text file; injected so unit tests need no real files. */
 export type TextFileReader = (path: string) => string;
@@ -80,33 +74,7 @@ function readPem(option: string, path: string, read: TextFileReader): string {
       ? "permission denied"
       : code === "EISDIR"
       ? "is a directory"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+      : messageOf(error);
     throw new TlsFileError(`${option}: cannot read '${path}': ${why}`);
   }
-}
-
-/**
- * Whether a runtime's serve() failed because of the certificate or key
- * (e.g. a key that does not match the certificate) rather than the address.
- * Deno says "keys may not be consistent" or throws `InvalidData`; Bun throws
- * BoringSSL errors with `ERR_OSSL_*` codes.
- */
-export function isTlsSetupError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && code.startsWith("ERR_OSSL")) return true;
-  const name = (error as { name?: unknown }).name;
-  if (name === "InvalidData") return true;
-  const message = error instanceof Error ? error.message : String(error);
-  return /certificate|private key|keys may not be consistent/i.test(message);
-}
-
-/** Why the runtime would not load a certificate/key pair, for the log. */
-export function explainTlsError(
-  error: unknown,
-  tls: Pick<TlsCredentials, "certFile" | "keyFile">,
-): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return `--cert '${tls.certFile}' and --key '${tls.keyFile}' were refused: ${message}`;
 }

@@ -5,21 +5,14 @@
  * `/metrics`, and 404 for everything else.
  */
 import process from "node:process";
-import type { Admission, Refusal, UpgradeGate } from "./access.ts";
-import type { EchoStats } from "./echo.ts";
+import { messageOf } from "../core/errors.ts";
+import type { HubView } from "../core/hub.ts";
+import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_HTML } from "./page.ts";
-import { hasToken } from "./tokens.ts";
+import type { Admission, Refusal, UpgradeGate } from "./upgrade_gate.ts";
 
-// Still importable from here, where it used to live.
-export { hasToken };
-
-/** What the HTTP side reads of the echo core. */
-export interface HubView {
-  readonly size: number;
-  readonly stats: EchoStats;
-}
-
+/** Which runtime serves, as `/healthz` and `/metrics` report it. */
 export interface RuntimeInfo {
   readonly name: "deno" | "bun";
   readonly version: string;
@@ -103,8 +96,10 @@ function handleUpgrade(
     gate.release();
     // The runtime found the handshake malformed: that is the client's fault.
     gate.refused.bad_request++;
-    const reason = error instanceof Error ? error.message : String(error);
-    return textResponse(400, `Bad WebSocket handshake: ${reason}\n`);
+    return textResponse(
+      400,
+      `Bad WebSocket handshake: ${messageOf(error)}\n`,
+    );
   }
 }
 

@@ -1,45 +1,46 @@
 /**
  * Deno glue: `Deno.serve` + `Deno.upgradeWebSocket` feeding the echo core.
- * Only this module (and `bun.ts` for Bun) touches runtime APIs.
+ * What differs from Bun is here; listening, the server object, listen
+ * failures and signals are the skeleton's (lib/runtime/listen.ts).
  */
-import type { UpgradeGate } from "./access.ts";
+import {
+  ABNORMAL_CLOSURE,
+  MESSAGE_TOO_BIG,
+  POLICY_VIOLATION,
+} from "../../core/close_codes.ts";
 import {
   type EchoHub,
-  type Payload,
   type PeerInfo,
   SIZE_UNKNOWN,
   type Transport,
-} from "./echo.ts";
-import type { Upgrade } from "./http.ts";
+} from "../../core/hub.ts";
+import { logger } from "../../core/log.ts";
+import { MIB, type Payload } from "../../core/payload.ts";
+import type { ConnectionLimits } from "../../config/options.ts";
+import type { Upgrade } from "../../http/routes.ts";
+import type { UpgradeGate } from "../../http/upgrade_gate.ts";
+import { formatAddress } from "../address.ts";
+import type { Runtime } from "../contract.ts";
 import {
-  type ConnectionLimits,
+  createEchoService,
+  type EchoService,
+  type ServiceOptions,
+} from "../echo_service.ts";
+import {
   connectionLimits,
-  DENO_MESSAGE_CAP,
   exceedsMessageLimit,
   logRefusal,
-  MESSAGE_TOO_BIG,
-  POLICY_VIOLATION,
   tooBigReason,
   tooSlowReason,
-} from "./limits.ts";
-import { logger } from "./log.ts";
-import type { ServerOptions } from "./options.ts";
-import {
-  formatAddress,
-  listenError,
-  type ListeningServer,
-  messageOf,
-  type Runtime,
-  wsUrl,
-} from "./runtime.ts";
-import {
-  createEchoServer,
-  type EchoServer,
-  type ServiceOptions,
-} from "./server.ts";
+} from "../limits.ts";
+import { commonListenFailure, defineRuntime } from "../listen.ts";
 
-/** RFC 6455 §7.1.5: the connection closed without a close frame. */
-const ABNORMAL_CLOSURE = 1006;
+/**
+ * Deno's WebSocket cannot be given a size limit: it fails the connection
+ * (dropping TCP, no 1009) on a frame of 64 MiB or more, so `--max-message`
+ * at or above this cannot take effect there.
+ */
+export const DENO_MESSAGE_CAP = 64 * MIB;
 
 /** What a client's events need of its server. */
 interface PeerContext {
@@ -125,11 +126,6 @@ function shouldCheckBuffered(peer: DenoPeer, data: Payload): boolean {
     : data.byteLength >= LARGE_MESSAGE;
 }
 
-/** A server plus the limits its handler enforces. */
-export interface DenoEchoServer extends EchoServer<DenoPeer> {
-  readonly limits: ConnectionLimits;
-}
-
 function createTransport(
   { maxBuffered }: ConnectionLimits,
 ): Transport<DenoPeer> {
@@ -160,24 +156,26 @@ function createTransport(
   };
 }
 
-// Read lazily: main.ts imports this module on Bun too (for `deno serve`'s
-// default export), where `Deno` does not exist.
 function runtimeInfo() {
   return { name: "deno", version: Deno.version.deno } as const;
 }
 
-export function createDenoServer(
+/**
+ * `deno serve`: Deno listens, so there is no serve call; this is the
+ * service and the handler Deno's requests go to.
+ */
+export function hostedService(
   options: ServiceOptions & ConnectionLimits,
   version: string,
-): DenoEchoServer {
+): { service: EchoService<DenoPeer>; handler: Deno.ServeHandler } {
   warnAboutLimits(options);
-  const server = createEchoServer(
+  const service = createEchoService(
     options,
     createTransport(options),
     runtimeInfo(),
     version,
   );
-  return Object.assign(server, { limits: connectionLimits(options) });
+  return { service, handler: denoHandler(service, connectionLimits(options)) };
 }
 
 /** Says at start-up which requested limits Deno cannot honour. */
@@ -196,10 +194,12 @@ function warnAboutLimits(limits: ConnectionLimits): void {
   }
 }
 
-/** A `Deno.serve` handler for `server`; also what `deno serve` runs. */
-export function denoHandler(server: DenoEchoServer): Deno.ServeHandler {
-  const { hub, handle, gate } = server;
-  const { maxMessage, idleTimeout } = server.limits;
+/** A `Deno.serve` handler for `service`; also what `deno serve` runs. */
+function denoHandler(
+  service: EchoService<DenoPeer>,
+  { maxMessage, idleTimeout }: ConnectionLimits,
+): Deno.ServeHandler {
+  const { hub, handle, gate } = service;
   const context: PeerContext = { hub, gate, maxMessage };
   return (request, { remoteAddr }) => {
     const upgrade: Upgrade = ({ protocol }) => {
@@ -235,32 +235,6 @@ function internalError(): Response {
   return new Response("Internal Server Error\n", { status: 500 });
 }
 
-function listen(options: ServerOptions, version: string): ListeningServer {
-  const server = createDenoServer(options, version);
-  let bound: Deno.NetAddr | undefined;
-  let httpServer: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    httpServer = Deno.serve({
-      port: options.port,
-      hostname: options.host,
-      ...(options.tls && { cert: options.tls.cert, key: options.tls.key }),
-      // Silences Deno's own "Listening on" line; main.ts logs the real URL.
-      onListen: (addr) => bound = addr,
-      handler: denoHandler(server),
-    });
-  } catch (error) {
-    throw listenError(options, error, listenFailure);
-  }
-  const addr = bound ?? httpServer.addr;
-  return {
-    url: wsUrl(addr.hostname, addr.port, options.tls !== undefined),
-    port: addr.port,
-    hub: server.hub,
-    startDraining: () => server.draining = true,
-    close: () => httpServer.shutdown(),
-  };
-}
-
 /** Why Deno could not listen, in words for the log. */
 function listenFailure(error: unknown): string {
   if (error instanceof Deno.errors.AddrInUse) return "address already in use";
@@ -268,16 +242,29 @@ function listenFailure(error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
     return "network access not granted (run with --allow-net)";
   }
-  return messageOf(error);
+  return commonListenFailure(error);
 }
 
-export const denoRuntime: Runtime = {
-  get info() {
-    return runtimeInfo();
+export const runtime: Runtime = defineRuntime<DenoPeer>({
+  info: runtimeInfo,
+  serve({ bind, options, assemble }) {
+    warnAboutLimits(options);
+    const service = assemble(createTransport(options));
+    let bound: Deno.NetAddr | undefined;
+    const server = Deno.serve({
+      port: bind.port,
+      hostname: bind.hostname,
+      ...bind.tls,
+      // Silences Deno's own "Listening on" line; the app logs the real URL.
+      onListen: (addr) => bound = addr,
+      handler: denoHandler(service, connectionLimits(options)),
+    });
+    const addr = bound ?? server.addr;
+    return {
+      hostname: addr.hostname,
+      port: addr.port,
+      stop: () => server.shutdown(),
+    };
   },
-  listen,
-  onShutdownSignal(handler) {
-    Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
-    Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
-  },
-};
+  listenFailure,
+});

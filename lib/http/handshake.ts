@@ -11,7 +11,7 @@
  * Only requests carrying `Upgrade: websocket` get here; a plain GET still
  * gets the page.
  */
-import { hasToken } from "./tokens.ts";
+import { hasToken } from "./header_tokens.ts";
 
 /** The one protocol version RFC 6455 defines. */
 export const WEBSOCKET_VERSION = "13";

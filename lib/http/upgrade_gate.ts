@@ -6,9 +6,9 @@
  * the subprotocol to answer with is chosen. Each refusal is counted by
  * reason for `/metrics` and `/healthz`.
  */
-import { ClientSlots } from "./capacity.ts";
+import { logger } from "../core/log.ts";
+import { ClientSlots } from "./client_slots.ts";
 import { checkHandshake, WEBSOCKET_VERSION } from "./handshake.ts";
-import { logger } from "./log.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
 import { chooseProtocol } from "./subprotocol.ts";
 

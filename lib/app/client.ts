@@ -8,9 +8,13 @@
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { logger, setupLogging } from "./log.ts";
-import type { ClientOptions } from "./options.ts";
-import { previewText } from "./preview.ts";
+import { NORMAL_CLOSURE } from "../core/close_codes.ts";
+import { logger } from "../core/log.ts";
+import { hex, utf8Length } from "../core/payload.ts";
+import { previewText } from "../core/preview.ts";
+import type { ClientOptions } from "../config/options.ts";
+import { setupLogging } from "./logging.ts";
+import { withTimeout } from "./timeout.ts";
 
 /** How long to wait for the server's answer to our close frame. */
 export const CLOSE_TIMEOUT_MS = 2000;
@@ -72,7 +76,7 @@ async function echoSession(options: ClientOptions, io: ClientIo) {
   const closeWhenDone = () => {
     if (inputDone && sentAt.length === 0 && !closing) {
       closing = true;
-      socket.close(1000, "done");
+      socket.close(NORMAL_CLOSURE, "done");
     }
   };
 
@@ -111,7 +115,7 @@ async function echoSession(options: ClientOptions, io: ClientIo) {
   if (answer === undefined) {
     throw new ClientError("the server did not answer the close frame in time");
   }
-  if (answer.code !== 1000) {
+  if (answer.code !== NORMAL_CLOSURE) {
     throw new ClientError(`connection closed with ${describeClose(answer)}`);
   }
   log.debug("closed after {received} echo(es)", { received });
@@ -155,15 +159,10 @@ function logEcho(n: number, data: string | ArrayBuffer, rtt: number) {
     {
       n,
       type: text ? "text" : "binary",
-      size: text ? new TextEncoder().encode(data).byteLength : data.byteLength,
+      size: text ? utf8Length(data) : data.byteLength,
       rtt: Number(rtt.toFixed(3)),
     },
   );
-}
-
-/** Lowercase hex without separators, like `xxd -p` on one line. */
-export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function describeClose({ code, reason }: CloseInfo): string {
@@ -172,14 +171,6 @@ function describeClose({ code, reason }: CloseInfo): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) =>
-    timer = setTimeout(() => resolve(undefined), ms)
-  );
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** stdin, stdout and stderr of this process. */

@@ -19,8 +19,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
-import { logger } from "./log.ts";
-import { type EnvReader, UsageError } from "./options.ts";
+import { logger } from "../core/log.ts";
+import { type EnvReader, UsageError } from "../cli/usage.ts";
 
 /** Set in the environment of a worker to its number (1 … N-1). */
 export const WORKER_ENV = "WSECHO_WORKER";
@@ -113,10 +113,6 @@ export class WorkerPool {
       // Could not be started at all: no "exit" follows.
       child.on("error", (error) => ended(1, error.message));
     });
-  }
-
-  get pids(): number[] {
-    return this.children.map((child) => child.pid ?? 0);
   }
 
   private forward(signal: NodeJS.Signals): void {

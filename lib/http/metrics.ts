@@ -3,13 +3,13 @@
  * It only reads counters that are kept anyway (`EchoStats`, the upgrade
  * gate's refusals); nothing is counted for it on the echo path.
  */
-import { REFUSAL_REASONS, type RefusalCounts } from "./access.ts";
-import type { EchoStats } from "./echo.ts";
+import type { HubView } from "../core/hub.ts";
+import { REFUSAL_REASONS, type RefusalCounts } from "./upgrade_gate.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 export interface MetricsSource {
-  readonly hub: { readonly size: number; readonly stats: EchoStats };
+  readonly hub: HubView;
   readonly refused: Readonly<RefusalCounts>;
   readonly runtime: { readonly name: string; readonly version: string };
   readonly version: string;

@@ -1,5 +1,6 @@
 /**
- * Logging setup, in one place. LogTape (npm `@logtape/logtape`) stands in for
+ * Logging setup, in one place (modules get their loggers from
+ * lib/core/log.ts). LogTape (npm `@logtape/logtape`) stands in for
  * `@std/log`, which is both unreachable here (JSR) and deprecated in Deno's
  * std; LogTape is Deno-first, has no dependencies and runs unchanged on Bun.
  *
@@ -9,21 +10,13 @@
 import process from "node:process";
 import {
   configureSync,
-  getLogger,
   getTextFormatter,
-  type Logger,
   type LogRecord,
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
-import type { LogFormat } from "./options.ts";
-
-/** The root category; every module logs under it. */
-export const CATEGORY = "wsecho";
-
-export function logger(...sub: string[]): Logger {
-  return getLogger([CATEGORY, ...sub]);
-}
+import { CATEGORY } from "../core/log.ts";
+import type { LogFormat } from "../config/options.ts";
 
 export interface LogSetup {
   debug: boolean;

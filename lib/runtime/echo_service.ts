@@ -1,19 +1,20 @@
 /**
- * Puts the echo core and the HTTP side together for one server. Both
- * runtimes' glue call this with their own {@linkcode Transport}, so the two
- * servers behave the same by construction.
+ * Puts the echo core and the HTTP side together: the echo service, which
+ * answers requests and echoes messages but does not listen (the runtime's
+ * server does). Every runtime's glue gets one built around its own
+ * {@linkcode Transport}, so all targets behave the same by construction.
  */
-import { UpgradeGate } from "./access.ts";
-import { EchoHub, type Transport } from "./echo.ts";
+import { EchoHub, type Transport } from "../core/hub.ts";
+import { logger } from "../core/log.ts";
+import type { ServerOptions } from "../config/options.ts";
 import {
   createHttpHandler,
   type HttpHandler,
   type RuntimeInfo,
-} from "./http.ts";
-import { logger } from "./log.ts";
-import type { ServerOptions } from "./options.ts";
+} from "../http/routes.ts";
+import { UpgradeGate } from "../http/upgrade_gate.ts";
 
-export interface EchoServer<S> {
+export interface EchoService<S> {
   readonly hub: EchoHub<S>;
   readonly gate: UpgradeGate;
   readonly handle: HttpHandler;
@@ -27,15 +28,15 @@ export type ServiceOptions = Pick<
   "debug" | "origins" | "requireOrigin" | "protocols" | "maxClients"
 >;
 
-export function createEchoServer<S>(
+export function createEchoService<S>(
   options: ServiceOptions,
   transport: Transport<S>,
   runtime: RuntimeInfo,
   version: string,
-): EchoServer<S> {
+): EchoService<S> {
   const hub = new EchoHub(transport, logger("echo"), options.debug);
   const gate = new UpgradeGate(options);
-  const server: EchoServer<S> = {
+  const service: EchoService<S> = {
     hub,
     gate,
     draining: false,
@@ -44,9 +45,9 @@ export function createEchoServer<S>(
       runtime,
       version,
       startedAt: Date.now(),
-      isDraining: () => server.draining,
+      isDraining: () => service.draining,
       gate,
     }),
   };
-  return server;
+  return service;
 }

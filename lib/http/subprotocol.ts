@@ -4,7 +4,7 @@
  * the client's preference wins; it is always one the client offered, and
  * without a match there is no `Sec-WebSocket-Protocol` in the response.
  */
-import { headerTokens } from "./tokens.ts";
+import { headerTokens } from "./header_tokens.ts";
 
 // RFC 7230 `token`, which RFC 6455 §4.1 requires of subprotocol names.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -6,32 +6,14 @@
  * Never send `buffer.buffer`: the Buffer may be a view into a pooled slab
  * holding other bytes.
  */
-import process from "node:process";
-import {
-  type Payload,
-  type PeerInfo,
-  SIZE_UNKNOWN,
-  type Transport,
-} from "./echo.ts";
-import {
-  type ConnectionLimits,
-  logRefusal,
-  MESSAGE_TOO_BIG,
-  POLICY_VIOLATION,
-  tooBigReason,
-  tooSlowReason,
-} from "./limits.ts";
-import {
-  formatAddress,
-  listenError,
-  type ListeningServer,
-  type ListenOptions,
-  messageOf,
-  type Runtime,
-  type RuntimeInfo,
-  wsUrl,
-} from "./runtime.ts";
-import { createEchoServer } from "./server.ts";
+import { MESSAGE_TOO_BIG, POLICY_VIOLATION } from "../../core/close_codes.ts";
+import { type PeerInfo, SIZE_UNKNOWN, type Transport } from "../../core/hub.ts";
+import type { Payload } from "../../core/payload.ts";
+import type { ConnectionLimits } from "../../config/options.ts";
+import { formatAddress } from "../address.ts";
+import type { Runtime, RuntimeInfo } from "../contract.ts";
+import { logRefusal, tooBigReason, tooSlowReason } from "../limits.ts";
+import { commonListenFailure, defineRuntime } from "../listen.ts";
 
 /** The slice of Bun's API we use; Bun's own types are not in Deno's checker. */
 export interface BunSocket<T> {
@@ -45,7 +27,8 @@ export interface BunSocket<T> {
   readonly readyState: number;
 }
 
-interface BunServer {
+/** What `Bun.serve` returns: Bun's own server object. */
+interface BunNativeServer {
   readonly port: number;
   readonly hostname: string;
   upgrade(
@@ -71,15 +54,15 @@ interface BunWebSocketHandler<T> {
 interface BunServeOptions<T> {
   port: number;
   hostname: string;
-  tls?: { cert: string; key: string };
+  tls: { cert: string; key: string } | undefined;
   reusePort: boolean;
-  fetch(request: Request, server: BunServer): Response | undefined;
+  fetch(request: Request, server: BunNativeServer): Response | undefined;
   websocket: BunWebSocketHandler<T>;
 }
 
 interface BunApi {
   readonly version: string;
-  serve<T>(options: BunServeOptions<T>): BunServer;
+  serve<T>(options: BunServeOptions<T>): BunNativeServer;
 }
 
 function bun(): BunApi {
@@ -103,7 +86,7 @@ class BunPeers {
   }
 
   /** Notes client `id`, about to be upgraded from `request`. */
-  admit(id: number, request: Request, server: BunServer): void {
+  admit(id: number, request: Request, server: BunNativeServer): void {
     if (!this.remotes) return;
     const ip = server.requestIP(request);
     this.remotes.set(id, ip ? formatAddress(ip.address, ip.port) : "unknown");
@@ -178,24 +161,13 @@ function runtimeInfo(): RuntimeInfo {
   return { name: "bun", version: bun().version };
 }
 
-function listen(options: ListenOptions, version: string): ListeningServer {
-  const peers = new BunPeers(options.debug);
-  const server = createEchoServer(
-    options,
-    createTransport(options, peers),
-    runtimeInfo(),
-    version,
-  );
-  const { hub, handle, gate } = server;
-  let bunServer: BunServer;
-  try {
-    bunServer = bun().serve<number>({
-      port: options.port,
-      hostname: options.host,
-      ...(options.tls && {
-        tls: { cert: options.tls.cert, key: options.tls.key },
-      }),
-      reusePort: options.reusePort ?? false,
+export const runtime: Runtime = defineRuntime<Socket>({
+  info: runtimeInfo,
+  serve({ bind, options, assemble }) {
+    const peers = new BunPeers(options.debug);
+    const { hub, handle, gate } = assemble(createTransport(options, peers));
+    const server = bun().serve<number>({
+      ...bind,
       fetch(request, self) {
         return handle(request, ({ protocol }) => {
           const id = hub.nextId();
@@ -232,36 +204,12 @@ function listen(options: ListenOptions, version: string): ListeningServer {
         },
       },
     });
-  } catch (error) {
-    throw listenError(options, error, listenFailure);
-  }
-  return {
-    url: wsUrl(bunServer.hostname, bunServer.port, options.tls !== undefined),
-    port: bunServer.port,
-    hub,
-    startDraining: () => server.draining = true,
-    close: () => bunServer.stop(true),
-  };
-}
-
-/** Why Bun could not listen, in words for the log. */
-function listenFailure(error: unknown): string {
-  switch ((error as { code?: string }).code) {
-    case "EADDRINUSE":
-      return "address already in use";
-    case "EACCES":
-      return "permission denied";
-  }
-  return messageOf(error);
-}
-
-export const bunRuntime: Runtime = {
-  get info() {
-    return runtimeInfo();
+    return {
+      hostname: server.hostname,
+      port: server.port,
+      stop: () => server.stop(true),
+    };
   },
-  listen,
-  onShutdownSignal(handler) {
-    process.on("SIGINT", () => handler("SIGINT"));
-    process.on("SIGTERM", () => handler("SIGTERM"));
-  },
-};
+  // Bun reports Node-style codes (EADDRINUSE, EACCES): nothing of its own.
+  listenFailure: commonListenFailure,
+});

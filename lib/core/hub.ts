@@ -6,14 +6,11 @@
  * `message()` is the hot path. With `--debug` off it allocates nothing of its
  * own and calls no logger: it counts, sends the very value it was given
  * back, and returns. (On Deno, counting a text message's bytes allocates a
- * little inside Deno's `Buffer`; see {@linkcode utf8Length}.)
+ * little inside Deno's `Buffer`; see `utf8Length` in payload.ts.)
  */
 import type { Logger } from "@logtape/logtape";
-import { Buffer } from "node:buffer";
+import { type Payload, utf8Length } from "./payload.ts";
 import { describePayload } from "./preview.ts";
-
-/** A received message: text as a string, binary as bytes (never a Blob). */
-export type Payload = string | ArrayBuffer | Uint8Array;
 
 /** Who a client is, for logs. */
 export interface PeerInfo {
@@ -170,16 +167,10 @@ export class EchoHub<S> {
 }
 
 /**
- * UTF-8 length of a string without encoding it. Lone surrogates count as
- * the 3 bytes of U+FFFD, as `TextEncoder` would send them.
- *
- * Native on both runtimes: a JavaScript loop over the characters cost
- * ~1.6 ns per character on Bun, so a 64 KiB text message spent ~100 µs
- * here, longer than echoing it took (wsecho ran at half the bare speed).
- * On Deno the native call allocates some bytes per call (V8's GC trace
- * shows it), yet a loop was twice as slow even for 32 characters; Bun
- * tells the size for free, so this runs there only in rare cases.
+ * What code outside the glue reads of a hub, whatever its socket type:
+ * `/healthz` and `/metrics` read these two.
  */
-export function utf8Length(text: string): number {
-  return Buffer.byteLength(text, "utf8");
-}
+export type HubView = Pick<EchoHub<unknown>, "size" | "stats">;
+
+/** A hub as shutdown sees it: it also closes every client and waits. */
+export type HubControl = HubView & Pick<EchoHub<unknown>, "drain">;

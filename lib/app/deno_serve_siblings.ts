@@ -21,7 +21,7 @@ type Message =
   | { type: "done"; id: string; code: number };
 
 /** This isolate's part in the conversation; one per isolate. */
-class Siblings {
+class DenoServeSiblings {
   private readonly id = crypto.randomUUID();
   private channel: BroadcastChannel | undefined;
   private readonly members = new Set<string>();
@@ -80,5 +80,5 @@ class Siblings {
   }
 }
 
-/** The one `Siblings` of this isolate. */
-export const siblings: Siblings = new Siblings();
+/** The one {@linkcode DenoServeSiblings} of this isolate. */
+export const siblings: DenoServeSiblings = new DenoServeSiblings();

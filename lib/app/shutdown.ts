@@ -4,18 +4,14 @@
  * listener and exit 0. A second signal exits at once.
  */
 import process from "node:process";
-import { logger } from "./log.ts";
-import type { ListeningServer, Runtime } from "./runtime.ts";
-
-/**
- * How long clients get to answer the 1001 close frame. Deno Deploy kills a
- * process 5 s after SIGINT; this wait plus closing the listener (at most
- * 1 s, below) must stay inside that window.
- */
-export const SHUTDOWN_TIMEOUT_MS = 3500;
-
-/** The close code RFC 6455 §7.4.1 names for a server going down. */
-export const GOING_AWAY = 1001;
+import { GOING_AWAY } from "../core/close_codes.ts";
+import { logger } from "../core/log.ts";
+import {
+  LISTENER_CLOSE_TIMEOUT_MS,
+  SHUTDOWN_TIMEOUT_MS,
+} from "../config/options.ts";
+import type { ListeningServer, Runtime } from "../runtime/contract.ts";
+import { withTimeout } from "./timeout.ts";
 
 export type Stoppable = Pick<ListeningServer, "hub" | "startDraining"> & {
   close?: () => Promise<void>;
@@ -62,17 +58,11 @@ export function installGracefulShutdown(
       });
     }
     // Closing the listener also drops any connection that is still open.
-    await withTimeout(server.close?.(), 1000);
+    await withTimeout(
+      server.close?.() ?? Promise.resolve(),
+      LISTENER_CLOSE_TIMEOUT_MS,
+    );
     log.info("stopped");
     exit(0);
   });
-}
-
-function withTimeout(work: Promise<void> | undefined, ms: number) {
-  if (!work) return Promise.resolve();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) =>
-    timer = setTimeout(resolve, ms)
-  );
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

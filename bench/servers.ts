@@ -73,7 +73,7 @@ export function specCommand(
           env,
         }
         : {
-          // -A, as the README says for `deno serve`: with --allow-net
+          // -A, as docs/deployment.md says for `deno serve`: with --allow-net
           // alone main.ts cannot tell `deno serve` from `deno run`.
           command: [
             deno,

@@ -1,0 +1,83 @@
+/**
+ * Logging setup, in one place (modules get their loggers from
+ * lib/core/log.ts). LogTape (npm `@logtape/logtape`) stands in for
+ * `@std/log`, which is both unreachable here (JSR) and deprecated in Deno's
+ * std; LogTape is Deno-first, has no dependencies and runs unchanged on Bun.
+ *
+ * Records go to stderr so that stdout stays free for program output (the
+ * `--help` text, the console client's echoes).
+ */
+import process from "node:process";
+import {
+  configureSync,
+  getTextFormatter,
+  type LogRecord,
+  type Sink,
+  type TextFormatter,
+} from "@logtape/logtape";
+import { CATEGORY } from "../core/log.ts";
+import type { LogFormat } from "../config/options.ts";
+
+export interface LogSetup {
+  debug: boolean;
+  format: LogFormat;
+  /** Where formatted lines go; stderr unless a test captures them. */
+  write?: (line: string) => void;
+}
+
+const pretty: TextFormatter = getTextFormatter({
+  timestamp: "date-time",
+  level: "ABBR",
+  // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
+  category: ".",
+  // Strings as they are; anything a peer controls is escaped before logging.
+  value: "bare",
+});
+
+/** A value inside a message: strings bare (like the pretty format), rest as JSON. */
+function renderValue(value: unknown): string {
+  return typeof value === "string"
+    ? value
+    : JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * JSON Lines: `@timestamp`, `level`, `logger`, `message`, `properties`, like
+ * LogTape's own formatter, but with the message rendered as the pretty
+ * format renders it (strings not quoted) so both read the same.
+ */
+export function jsonLine(record: LogRecord): string {
+  const message = record.message.map((part, i) =>
+    i % 2 === 0 ? part as string : renderValue(part)
+  ).join("");
+  return JSON.stringify({
+    "@timestamp": new Date(record.timestamp).toISOString(),
+    level: record.level.toUpperCase(),
+    logger: record.category.join("."),
+    message,
+    properties: record.properties,
+  }) + "\n";
+}
+
+/**
+ * Configures LogTape for the whole process. Safe to call again (tests,
+ * `deno serve` workers): the previous configuration is replaced.
+ */
+export function setupLogging(setup: LogSetup): void {
+  const write = setup.write ?? ((line: string) => process.stderr.write(line));
+  const format = setup.format === "json" ? jsonLine : pretty;
+  const sink: Sink = (record: LogRecord) => write(format(record));
+  configureSync({
+    reset: true,
+    sinks: { stderr: sink },
+    loggers: [
+      {
+        category: [CATEGORY],
+        lowestLevel: setup.debug ? "debug" : "info",
+        sinks: ["stderr"],
+      },
+      // LogTape's own diagnostics: only problems.
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+}

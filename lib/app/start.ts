@@ -1,0 +1,191 @@
+/**
+ * The one start path, for every way wsecho runs: `deno run`, `bun`, the
+ * compiled binaries and the `deno serve` default export. Options → logging
+ * → runtime (only this runtime's glue is loaded) → serve → signals for a
+ * graceful stop. What differs under `deno serve` is that Deno listens: the
+ * server is then the export's `fetch`, and `--parallel` siblings share the
+ * exit.
+ */
+import process from "node:process";
+import { logger } from "../core/log.ts";
+import {
+  drainTimeoutMs,
+  type ServerOptions,
+  WORKERS_EXIT_GRACE_MS,
+} from "../config/options.ts";
+import { CLIENT_COMMAND } from "../cli/client_args.ts";
+import { type Command, parseCommand } from "../cli/command.ts";
+import { CLIENT_HELP, SERVER_HELP } from "../cli/help.ts";
+import { type EnvReader, UsageError } from "../cli/usage.ts";
+import { ListenError, type Runtime } from "../runtime/contract.ts";
+import { isBun, loadRuntime } from "../runtime/registry.ts";
+import {
+  checkWorkers,
+  followPrimary,
+  workerNumber,
+  WorkerPool,
+} from "./bun_workers.ts";
+import { runClient } from "./client.ts";
+import type { ServeExport } from "./deno_serve.ts";
+import { setupLogging } from "./logging.ts";
+import { installGracefulShutdown } from "./shutdown.ts";
+import { NAME, VERSION } from "./version.ts";
+
+/**
+ * How this process was started: `"run"` where we listen ourselves (`deno
+ * run`, `bun`, binaries), `"serve"` under `deno serve`, where Deno listens.
+ */
+export type Launch = "run" | "serve";
+
+/**
+ * Decided once, before anything listens. The console client never runs
+ * under `deno serve`, so it skips the detection, which would take a client
+ * with narrower net access (`--allow-net=HOST`) for `deno serve` and
+ * silently do nothing.
+ */
+export async function detectLaunch(args: string[]): Promise<Launch> {
+  if (isBun() || args[0] === CLIENT_COMMAND) return "run";
+  return (await import("./deno_serve.ts")).denoLaunchMode();
+}
+
+/** What {@linkcode start} leaves running. */
+export type Started =
+  /** We listen; the process runs until a signal stops it. */
+  | { kind: "listening" }
+  /** `deno serve`: Deno listens and sends its requests to this export. */
+  | { kind: "hosted"; serveExport: ServeExport };
+
+/**
+ * Runs the command line. Resolves to an exit code when the program should
+ * end (help, version, the console client, bad input, cannot listen), or to
+ * what it started.
+ */
+export async function start(
+  args: string[],
+  launch: Launch,
+): Promise<number | Started> {
+  // Under `deno serve` Deno picks the port, so $PORT is not ours to read
+  // (and reading it without --allow-env would prompt on a terminal).
+  const command = parseOrReport(args, launch === "serve" ? noEnv : readEnv);
+  if (typeof command === "number") return command;
+  const runtime = await loadRuntime();
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(SERVER_HELP);
+      return 0;
+    case "version":
+      process.stdout.write(
+        `${NAME} ${VERSION} (${runtime.info.name} ${runtime.info.version})\n`,
+      );
+      return 0;
+    case "client-help":
+      process.stdout.write(CLIENT_HELP);
+      return 0;
+    case "client":
+      return await runClient(command.options);
+  }
+
+  const { options } = command;
+  if (launch === "serve" && options.tls) {
+    // Deno listens here and `deno serve` has no way to serve TLS for us;
+    // serving plain ws:// when wss:// was asked for would be worse.
+    process.stderr.write(
+      `${NAME}: --cert/--key cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead\n`,
+    );
+    return 2;
+  }
+  const refused = refuseWorkers(options, runtime);
+  if (refused !== undefined) return refused;
+  setupLogging({ debug: options.debug, format: options.logFormat });
+
+  if (launch === "serve") {
+    const { serveHosted } = await import("./deno_serve.ts");
+    return {
+      kind: "hosted",
+      serveExport: serveHosted(runtime, options, VERSION),
+    };
+  }
+  try {
+    listen(runtime, options, args);
+    return { kind: "listening" };
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    logger().error("{message}", { message: error.message });
+    return error.exitCode;
+  }
+}
+
+/**
+ * We listen: as a lone server, as the primary of a `--workers` pool (which
+ * starts the other workers once it has the port), or as one of its workers.
+ */
+function listen(runtime: Runtime, options: ServerOptions, args: string[]) {
+  const worker = workerNumber(readEnv);
+  const reusePort = options.workers > 1 || worker > 0;
+  const server = runtime.listen({ ...options, reusePort }, VERSION);
+  logger().info(
+    "{name} {version} listening on {url} ({runtime} {runtimeVersion})",
+    {
+      name: NAME,
+      version: VERSION,
+      url: server.url,
+      runtime: runtime.info.name,
+      runtimeVersion: runtime.info.version,
+      pid: process.pid,
+      worker,
+    },
+  );
+  if (worker > 0) followPrimary(readEnv);
+  const pool = options.workers > 1
+    ? new WorkerPool(options.workers - 1, server.port, args)
+    : undefined;
+  const drainMs = drainTimeoutMs(options.shutdownTimeout);
+  installGracefulShutdown(
+    runtime,
+    server,
+    drainMs,
+    pool?.exitAfterWorkers(drainMs + WORKERS_EXIT_GRACE_MS),
+  );
+}
+
+/** Parses `args`; bad input is reported on stderr and becomes its exit code. */
+function parseOrReport(args: string[], env: EnvReader): Command | number {
+  try {
+    return parseCommand(args, env);
+  } catch (error) {
+    return reportUsageError(error);
+  }
+}
+
+/** Reports a {@linkcode UsageError} as one line; returns its exit code. */
+function reportUsageError(error: unknown): number {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`${NAME}: ${error.message} (see '${NAME} --help')\n`);
+  return error.exitCode;
+}
+
+/** `--workers` where this runtime and OS can do it; else the exit code. */
+function refuseWorkers(
+  options: ServerOptions,
+  runtime: Runtime,
+): number | undefined {
+  try {
+    checkWorkers(options.workers, runtime.info.name, process.platform);
+    return undefined;
+  } catch (error) {
+    return reportUsageError(error);
+  }
+}
+
+/** An environment variable, or undefined where reading it is not permitted. */
+function readEnv(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined; // Deno without --allow-env.
+  }
+}
+
+function noEnv(): undefined {
+  return undefined;
+}

@@ -1,0 +1,98 @@
+/**
+ * The two help texts, built from the defaults and bounds in
+ * lib/config/options.ts so that they can never disagree with the parsers.
+ */
+import {
+  MESSAGE_TOO_BIG,
+  NORMAL_CLOSURE,
+  POLICY_VIOLATION,
+} from "../core/close_codes.ts";
+import { formatBytes } from "../core/payload.ts";
+import {
+  DEFAULT_HOST,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_MESSAGE,
+  DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  DEFAULT_WORKERS,
+  SHUTDOWN_EXIT_ALLOWANCE_MS,
+} from "../config/options.ts";
+
+/** `wsecho --help`. */
+export const SERVER_HELP: string = `Usage: wsecho [options]
+
+An RFC 6455 WebSocket echo server: every text and binary message is sent
+back to its sender, text as text and binary as binary.
+
+Options:
+  -p, --port PORT        port to listen on (default ${DEFAULT_PORT}, or $PORT;
+                         0 picks a free port)
+  -H, --host HOST        address to listen on (default ${DEFAULT_HOST}, all IPv4
+                         interfaces; "::" for all IPv6 and IPv4 interfaces)
+  -d, --debug            log every message, connect and disconnect
+      --log-format FMT   "pretty" (default) or "json" (JSON Lines)
+  -h, --help             show this help and exit
+  -V, --version          show the version and exit
+
+Access and transport:
+      --origin ORIGIN    allow browser pages from ORIGIN (repeatable, e.g.
+                         https://example.com); others get 403. Default: any
+      --require-origin   with --origin: also refuse clients that send no
+                         Origin header (non-browser clients send none)
+      --protocol NAME    a subprotocol we speak (repeatable); the first the
+                         client offers is chosen. Default: none
+      --max-clients N    most clients at once, others get 503 (default ${DEFAULT_MAX_CLIENTS},
+                         unlimited)
+      --cert FILE        PEM certificate chain: serve wss:// and https://
+      --key FILE         PEM private key for --cert
+
+Scaling:
+  -w, --workers N        serve the port from N processes (Bun on Linux,
+                         SO_REUSEPORT; default ${DEFAULT_WORKERS}). On Deno use
+                         'deno serve --parallel main.ts' instead.
+
+Limits (BYTES: a whole number, or with a unit: 64KiB, 16MiB):
+      --max-message BYTES      largest message echoed; larger ones close
+                               the connection with ${MESSAGE_TOO_BIG} (default ${
+  formatBytes(DEFAULT_MAX_MESSAGE)
+})
+      --max-buffered BYTES     bytes queued for a client that does not read
+                               before it is closed with ${POLICY_VIOLATION} (default ${
+  formatBytes(DEFAULT_MAX_BUFFERED)
+})
+      --idle-timeout SECONDS   ping silent peers and drop those that do not
+                               answer within SECONDS (default ${DEFAULT_IDLE_TIMEOUT}; 0: never)
+      --shutdown-timeout SECONDS
+                               on SIGINT/SIGTERM, exit within SECONDS, waiting
+                               for clients to close until ${
+  SHUTDOWN_EXIT_ALLOWANCE_MS / 1000
+} s before
+                               (default ${DEFAULT_SHUTDOWN_TIMEOUT})
+      --permessage-deflate     negotiate compression (Bun; Deno cannot)
+
+Console client: wsecho client URL [options] (see 'wsecho client --help').
+
+HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
+GET /metrics (Prometheus). Any path accepts a WebSocket upgrade.
+`;
+
+/** `wsecho client --help`. */
+export const CLIENT_HELP: string = `Usage: wsecho client URL [options]
+
+Connects to the WebSocket echo server at URL (ws:// or wss://), sends each
+line read from stdin as a message, and prints each echo on stdout: text as
+it came back, binary as lowercase hex. Exits 0 once stdin has ended, every
+echo has arrived and the connection has closed cleanly (code ${NORMAL_CLOSURE}).
+
+Options:
+  -m, --message TEXT     send TEXT once instead of reading stdin
+  -b, --binary           send binary messages (the UTF-8 bytes of each line)
+  -d, --debug            log each echo with its round-trip time (stderr)
+      --log-format FMT   "pretty" (default) or "json" (JSON Lines)
+  -h, --help             show this help and exit
+
+Exit codes: 0 all echoes received; 1 cannot connect, or the connection
+closed before every echo arrived; 2 bad command line.
+`;

@@ -1,0 +1,176 @@
+/**
+ * The echo core: which clients are connected, what each one sent, and what
+ * went back. It knows nothing of Deno or Bun; a runtime's glue hands it
+ * sockets and a {@linkcode Transport} that can write to them.
+ *
+ * `message()` is the hot path. With `--debug` off it allocates nothing of its
+ * own and calls no logger: it counts, sends the very value it was given
+ * back, and returns. (On Deno, counting a text message's bytes allocates a
+ * little inside Deno's `Buffer`; see `utf8Length` in payload.ts.)
+ */
+import type { Logger } from "@logtape/logtape";
+import { type Payload, utf8Length } from "./payload.ts";
+import { describePayload } from "./preview.ts";
+
+/** Who a client is, for logs. */
+export interface PeerInfo {
+  readonly id: number;
+  readonly remote: string;
+}
+
+/** What the core needs from a runtime's socket type `S`. */
+export interface Transport<S> {
+  /**
+   * Sends `data` back on `socket`, as text if it is a string. Returns the
+   * payload's size in bytes where the runtime tells it for free (Bun does,
+   * for text, saving the core from measuring UTF-8), else
+   * {@linkcode SIZE_UNKNOWN}.
+   */
+  send(socket: S, data: Payload): number;
+  /** Starts the closing handshake with `code`. */
+  close(socket: S, code: number, reason: string): void;
+  /** The identity the glue attached to `socket` when it was accepted. */
+  info(socket: S): PeerInfo;
+}
+
+/** What {@linkcode Transport.send} returns when it does not know the size. */
+export const SIZE_UNKNOWN = -1;
+
+/** Plain counters; `/healthz` and `/metrics` read them. */
+export class EchoStats {
+  connectionsTotal = 0;
+  textMessagesIn = 0;
+  binaryMessagesIn = 0;
+  textBytesIn = 0;
+  binaryBytesIn = 0;
+  textMessagesOut = 0;
+  binaryMessagesOut = 0;
+  textBytesOut = 0;
+  binaryBytesOut = 0;
+  /** Closed connections by close code (1005: none given, 1006: abnormal). */
+  readonly closeCodes: Map<number, number> = new Map();
+}
+
+export class EchoHub<S> {
+  /** The connected clients: added on open, removed on close or error. */
+  readonly clients: Set<S> = new Set();
+  readonly stats: EchoStats = new EchoStats();
+  private lastId = 0;
+  private onEmpty: (() => void) | undefined;
+
+  constructor(
+    private readonly transport: Transport<S>,
+    private readonly log: Logger,
+    private readonly debug: boolean,
+  ) {}
+
+  /** Number of clients connected right now. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** A fresh client number for logs; glue calls it when accepting. */
+  nextId(): number {
+    return ++this.lastId;
+  }
+
+  open(socket: S): void {
+    this.clients.add(socket);
+    this.stats.connectionsTotal++;
+    if (this.debug) {
+      const { id, remote } = this.transport.info(socket);
+      this.log.debug("#{id} connected from {remote} ({clients} connected)", {
+        id,
+        remote,
+        clients: this.clients.size,
+      });
+    }
+  }
+
+  /** Echoes `data` to the socket it came from. */
+  message(socket: S, data: Payload): void {
+    const stats = this.stats;
+    if (typeof data === "string") {
+      const sent = this.transport.send(socket, data);
+      const bytes = sent === SIZE_UNKNOWN ? utf8Length(data) : sent;
+      stats.textMessagesIn++;
+      stats.textBytesIn += bytes;
+      stats.textMessagesOut++;
+      stats.textBytesOut += bytes;
+    } else {
+      const bytes = data.byteLength;
+      stats.binaryMessagesIn++;
+      stats.binaryBytesIn += bytes;
+      this.transport.send(socket, data);
+      stats.binaryMessagesOut++;
+      stats.binaryBytesOut += bytes;
+    }
+    if (this.debug) this.logMessage(socket, data);
+  }
+
+  /** Forgets the client; safe to call more than once for one socket. */
+  closed(socket: S, code: number, reason: string): void {
+    if (!this.clients.delete(socket)) return;
+    const closeCodes = this.stats.closeCodes;
+    closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
+    if (this.clients.size === 0) this.onEmpty?.();
+    if (this.debug) {
+      const { id, remote } = this.transport.info(socket);
+      this.log.debug(
+        "#{id} disconnected from {remote}: code {code}{reason} ({clients} connected)",
+        {
+          id,
+          remote,
+          code,
+          reason: reason ? ` ${JSON.stringify(reason)}` : "",
+          clients: this.clients.size,
+        },
+      );
+    }
+  }
+
+  /** Sends every client a close frame with `code`, e.g. 1001 on shutdown. */
+  closeAll(code: number, reason: string): void {
+    for (const socket of this.clients) {
+      this.transport.close(socket, code, reason);
+    }
+  }
+
+  /**
+   * Closes every client with `code` and waits until all have gone or
+   * `timeoutMs` has passed. Resolves to whether all of them went.
+   */
+  drain(code: number, reason: string, timeoutMs: number): Promise<boolean> {
+    this.closeAll(code, reason);
+    if (this.clients.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (allGone: boolean) => {
+        clearTimeout(timer);
+        this.onEmpty = undefined;
+        resolve(allGone);
+      };
+      this.onEmpty = () => finish(true);
+    });
+  }
+
+  private logMessage(socket: S, data: Payload): void {
+    const { id } = this.transport.info(socket);
+    const { type, size, preview } = describePayload(data);
+    this.log.debug("#{id} echoed {type} message, {size} bytes: {preview}", {
+      id,
+      type,
+      size,
+      preview,
+    });
+  }
+}
+
+/**
+ * What code outside the glue reads of a hub, whatever its socket type:
+ * `/healthz` and `/metrics` read these two.
+ */
+export type HubView = Pick<EchoHub<unknown>, "size" | "stats">;
+
+/** A hub as shutdown sees it: it also closes every client and waits. */
+export type HubControl = HubView & Pick<EchoHub<unknown>, "drain">;

@@ -1,0 +1,164 @@
+/**
+ * The HTTP side, runtime-agnostic: hands WebSocket upgrades (on any path, as
+ * Qt's echoserver accepts them) that pass the access gate to the runtime,
+ * and answers the plain routes: the browser client page, `/healthz`,
+ * `/metrics`, and 404 for everything else.
+ */
+import process from "node:process";
+import { messageOf } from "../core/errors.ts";
+import type { HubView } from "../core/hub.ts";
+import { hasToken } from "./header_tokens.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
+import { PAGE_HTML } from "./page.ts";
+import type { Admission, Refusal, UpgradeGate } from "./upgrade_gate.ts";
+
+/** Which runtime serves, as `/healthz` and `/metrics` report it. */
+export interface RuntimeInfo {
+  readonly name: "deno" | "bun";
+  readonly version: string;
+}
+
+/**
+ * Performs the runtime's upgrade of the request being handled, answering
+ * with `admission.protocol`; the glue calls the gate's `release` once the
+ * socket has closed. Returns the response to send (Deno), `undefined` when
+ * the runtime answers by itself (Bun), and throws when the runtime refuses
+ * the handshake.
+ */
+export type Upgrade = (admission: Admission) => Response | undefined;
+
+export type HttpHandler = (
+  request: Request,
+  upgrade: Upgrade,
+) => Response | undefined;
+
+export interface HttpDeps {
+  hub: HubView;
+  runtime: RuntimeInfo;
+  /** Server version, reported by `/healthz`. */
+  version: string;
+  /** `Date.now()` at start, for uptime. */
+  startedAt: number;
+  /** True once shutdown has begun. */
+  isDraining: () => boolean;
+  /** Decides which upgrades go ahead, and counts the refused ones. */
+  gate: UpgradeGate;
+}
+
+export function createHttpHandler(deps: HttpDeps): HttpHandler {
+  // Tells apart servers that share a pid: `deno serve --parallel` workers.
+  const instance = crypto.randomUUID().slice(0, 8);
+  return (request, upgrade) => {
+    if (wantsWebSocket(request)) {
+      if (deps.isDraining()) {
+        deps.gate.refused.draining++;
+        return textResponse(503, "Shutting down\n", { "retry-after": "5" });
+      }
+      const decision = deps.gate.admit(request);
+      if (decision.kind === "refuse") return refusalResponse(decision);
+      return handleUpgrade(upgrade, decision, deps.gate);
+    }
+
+    const { pathname } = new URL(request.url);
+    switch (pathname) {
+      case "/":
+        return onlyGet(request) ?? htmlResponse(request, PAGE_HTML);
+      case "/healthz":
+        return onlyGet(request) ??
+          jsonResponse(request, health(deps, instance));
+      case "/metrics":
+        return onlyGet(request) ??
+          bodyResponse(
+            request,
+            renderMetrics({ ...deps, refused: deps.gate.refused }),
+            METRICS_CONTENT_TYPE,
+          );
+      default:
+        return textResponse(404, "Not Found\n");
+    }
+  };
+}
+
+/** `Upgrade: websocket` (a token list, any case) marks a WebSocket attempt. */
+export function wantsWebSocket(request: Request): boolean {
+  return hasToken(request.headers.get("upgrade"), "websocket");
+}
+
+function handleUpgrade(
+  upgrade: Upgrade,
+  admission: Admission,
+  gate: UpgradeGate,
+): Response | undefined {
+  try {
+    return upgrade(admission);
+  } catch (error) {
+    // No socket will ever close for this request: give its slot back.
+    gate.release();
+    // The runtime found the handshake malformed: that is the client's fault.
+    gate.refused.bad_request++;
+    return textResponse(
+      400,
+      `Bad WebSocket handshake: ${messageOf(error)}\n`,
+    );
+  }
+}
+
+function refusalResponse(refusal: Refusal): Response {
+  return textResponse(refusal.status, refusal.message + "\n", refusal.headers);
+}
+
+function health(deps: HttpDeps, instance: string) {
+  const s = deps.hub.stats;
+  return {
+    status: deps.isDraining() ? "draining" : "ok",
+    version: deps.version,
+    runtime: deps.runtime.name,
+    runtimeVersion: deps.runtime.version,
+    // Which process answered: `--workers` and load balancers run several.
+    pid: process.pid,
+    instance,
+    uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    clients: deps.hub.size,
+    connectionsTotal: s.connectionsTotal,
+    messagesIn: { text: s.textMessagesIn, binary: s.binaryMessagesIn },
+    messagesOut: { text: s.textMessagesOut, binary: s.binaryMessagesOut },
+    bytesIn: { text: s.textBytesIn, binary: s.binaryBytesIn },
+    bytesOut: { text: s.textBytesOut, binary: s.binaryBytesOut },
+    refusedUpgrades: { ...deps.gate.refused },
+  };
+}
+
+/** 405 for anything but GET and HEAD on the plain routes. */
+function onlyGet(request: Request): Response | undefined {
+  if (request.method === "GET" || request.method === "HEAD") return undefined;
+  return textResponse(405, "Method Not Allowed\n", { allow: "GET, HEAD" });
+}
+
+function htmlResponse(request: Request, html: string): Response {
+  return bodyResponse(request, html, "text/html; charset=utf-8");
+}
+
+function jsonResponse(request: Request, value: unknown): Response {
+  return bodyResponse(
+    request,
+    JSON.stringify(value) + "\n",
+    "application/json",
+  );
+}
+
+function bodyResponse(request: Request, body: string, type: string): Response {
+  return new Response(request.method === "HEAD" ? null : body, {
+    headers: { "content-type": type, "cache-control": "no-store" },
+  });
+}
+
+export function textResponse(
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}

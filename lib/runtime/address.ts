@@ -1,0 +1,14 @@
+/** Addresses as people read them: in URLs and in log lines. */
+
+/** `ws://host:port/` (`wss://` when `secure`), IPv6 addresses in brackets. */
+export function wsUrl(hostname: string, port: number, secure = false): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${secure ? "wss" : "ws"}://${host}:${port}/`;
+}
+
+/** `host:port`, with IPv6 addresses in brackets, for logs. */
+export function formatAddress(hostname: string, port: number): string {
+  return hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Puts the echo core and the HTTP side together: the echo service, which
+ * answers requests and echoes messages but does not listen (the runtime's
+ * server does). Every runtime's glue gets one built around its own
+ * {@linkcode Transport}, so all targets behave the same by construction.
+ */
+import { EchoHub, type Transport } from "../core/hub.ts";
+import { logger } from "../core/log.ts";
+import type { ServerOptions } from "../config/options.ts";
+import {
+  createHttpHandler,
+  type HttpHandler,
+  type RuntimeInfo,
+} from "../http/routes.ts";
+import { UpgradeGate } from "../http/upgrade_gate.ts";
+
+export interface EchoService<S> {
+  readonly hub: EchoHub<S>;
+  readonly gate: UpgradeGate;
+  readonly handle: HttpHandler;
+  /** Set once shutdown begins; new upgrades are then refused. */
+  draining: boolean;
+}
+
+/** The options that shape how the echo service behaves (not where it listens). */
+export type ServiceOptions = Pick<
+  ServerOptions,
+  "debug" | "origins" | "requireOrigin" | "protocols" | "maxClients"
+>;
+
+export function createEchoService<S>(
+  options: ServiceOptions,
+  transport: Transport<S>,
+  runtime: RuntimeInfo,
+  version: string,
+): EchoService<S> {
+  const hub = new EchoHub(transport, logger("echo"), options.debug);
+  const gate = new UpgradeGate(options);
+  const service: EchoService<S> = {
+    hub,
+    gate,
+    draining: false,
+    handle: createHttpHandler({
+      hub,
+      runtime,
+      version,
+      startedAt: Date.now(),
+      isDraining: () => service.draining,
+      gate,
+    }),
+  };
+  return service;
+}

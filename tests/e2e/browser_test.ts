@@ -1,0 +1,104 @@
+/**
+ * The browser client page (GET /) in real headless Chromium, against the
+ * server on each runtime: connect, send text and a binary blob, see both
+ * echoes logged with their types, disconnect.
+ *
+ * Without Chromium the tests show as ignored, with the reason in their
+ * names; in CI (CI set) a missing Chromium is a failure instead, since
+ * `.ci/run` installs it.
+ */
+import assert from "node:assert/strict";
+import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
+import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { waitForHealth } from "../helpers/ws.ts";
+
+const chromium = findChromium();
+const inCi = Boolean(Deno.env.get("CI"));
+const missing = chromium === undefined && !inCi;
+const suffix = missing
+  ? " — SKIPPED: chromium not found (apt-get install chromium, or set CHROMIUM)"
+  : "";
+
+interface Entry {
+  dir: string;
+  type: string;
+  text: string;
+}
+
+/** The page's log, as data: direction, type and the text after "TYPE: ". */
+async function logEntries(page: Page): Promise<Entry[]> {
+  return await page.evaluate<Entry[]>(`
+    Array.from(document.querySelectorAll("#log li"), (li) => ({
+      dir: li.dataset.dir,
+      type: li.dataset.type,
+      text: li.textContent.replace(/^.*? (SENT|RECEIVED|INFO|ERROR)( text| binary)?: /, ""),
+    }))
+  `);
+}
+
+/** Types `text` into the message box and clicks the button `id`. */
+async function send(page: Page, id: string, text: string): Promise<void> {
+  await page.evaluate(`
+    document.getElementById("message").value = ${JSON.stringify(text)};
+    document.getElementById(${JSON.stringify(id)}).click();
+  `);
+}
+
+const has = (dir: string, type: string) =>
+  `document.querySelector('#log li[data-dir="${dir}"][data-type="${type}"]')`;
+
+for (const runtime of RUNTIMES) {
+  Deno.test({
+    name:
+      `[${runtime}] browser page in headless Chromium: connect, echo text and binary, disconnect${suffix}`,
+    ignore: missing,
+    async fn() {
+      assert.ok(chromium, "CI must have chromium: .ci/run installs it");
+      await using server = await startServer(runtime);
+      await using browser = await Chromium.launch(chromium);
+      const page = await browser.open(`${server.http}/`);
+
+      await page.waitFor(
+        `document.getElementById("state")?.textContent === "CLOSED"`,
+      );
+      assert.equal(
+        await page.evaluate(`document.getElementById("url").value`),
+        server.url,
+      );
+
+      await page.evaluate(`document.getElementById("connect").click()`);
+      await page.waitFor(
+        `document.getElementById("state").textContent === "OPEN"`,
+      );
+
+      await send(page, "send-text", "Hello from Chromium");
+      await page.waitFor(has("received", "text"));
+      await send(page, "send-binary", "bytes ✓");
+      await page.waitFor(has("received", "binary"));
+
+      const bytes = "9 bytes: 62 79 74 65 73 20 e2 9c 93";
+      const messages = (await logEntries(page)).filter((e) => e.dir !== "info");
+      assert.deepEqual(messages, [
+        { dir: "sent", type: "text", text: '"Hello from Chromium"' },
+        { dir: "received", type: "text", text: '"Hello from Chromium"' },
+        { dir: "sent", type: "binary", text: bytes },
+        { dir: "received", type: "binary", text: bytes },
+      ]);
+      // The server saw one frame of each type: the Blob went out as binary.
+      const health = await waitForHealth(server.http, (h) => h.clients === 1);
+      assert.deepEqual(health.messagesIn, { text: 1, binary: 1 });
+
+      await page.evaluate(`document.getElementById("disconnect").click()`);
+      await page.waitFor(
+        `document.getElementById("state").textContent === "CLOSED"`,
+      );
+      const last = (await logEntries(page)).at(-1);
+      assert.deepEqual(last, {
+        dir: "info",
+        type: "",
+        text: "closed, code 1000 (bye)",
+      });
+      await waitForHealth(server.http, (h) => h.clients === 0);
+    },
+  });
+}

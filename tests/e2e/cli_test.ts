@@ -1,0 +1,179 @@
+/**
+ * The command line on both runtimes: help, version, every usage error with
+ * its exit code, a port in use, logs, and the plain HTTP routes.
+ */
+import assert from "node:assert/strict";
+import config from "../../deno.json" with { type: "json" };
+import { runCli, RUNTIMES, startServer } from "../helpers/server.ts";
+import { connect, waitForHealth } from "../helpers/ws.ts";
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`[${runtime}] --help prints usage on stdout and exits 0`, async () => {
+    for (const flag of ["--help", "-h"]) {
+      const { code, stdout, stderr } = await runCli(runtime, [flag]);
+      assert.equal(code, 0);
+      assert.match(stdout, /^Usage: wsecho \[options\]/);
+      assert.match(stdout, /-p, --port PORT/);
+      assert.equal(stderr, "");
+    }
+  });
+
+  Deno.test(`[${runtime}] --version names the version and the runtime`, async () => {
+    const { code, stdout } = await runCli(runtime, ["-V"]);
+    assert.equal(code, 0);
+    assert.match(
+      stdout,
+      new RegExp(
+        `^wsecho ${config.version} \\(${runtime} \\d+\\.\\d+\\.\\d+\\)\\n$`,
+      ),
+    );
+  });
+
+  Deno.test(`[${runtime}] bad input: one line on stderr, exit 2, no stack trace`, async () => {
+    const cases: Array<[string[], string, Record<string, string>?]> = [
+      [
+        ["--port", "abc"],
+        "--port must be a whole number from 0 to 65535, got 'abc'",
+      ],
+      [
+        ["--port", "70000"],
+        "--port must be a whole number from 0 to 65535, got '70000'",
+      ],
+      [["--port", "-1"], "option '--port' needs a value"],
+      [["--frobnicate"], "unknown option '--frobnicate'"],
+      [["--port"], "option '--port' needs a value"],
+      [
+        ["--log-format", "xml"],
+        "--log-format must be 'pretty' or 'json', got 'xml'",
+      ],
+      [["serve"], "unexpected argument 'serve'"],
+      [[], "PORT must be a whole number from 0 to 65535, got 'x'", {
+        PORT: "x",
+      }],
+    ];
+    for (const [args, message, env] of cases) {
+      const { code, stdout, stderr } = await runCli(runtime, args, env);
+      assert.equal(code, 2, `${args}: ${stderr}`);
+      assert.equal(stderr, `wsecho: ${message} (see 'wsecho --help')\n`);
+      assert.equal(stdout, "");
+    }
+  });
+
+  Deno.test(`[${runtime}] a port in use: a clear error and exit 1`, async () => {
+    await using busy = await startServer(runtime);
+    const { code, stderr } = await runCli(runtime, [
+      "--port",
+      String(busy.port),
+      "--host",
+      "127.0.0.1",
+      "--log-format",
+      "json",
+    ]);
+    assert.equal(code, 1);
+    const record = JSON.parse(stderr.trim().split("\n").at(-1)!);
+    assert.equal(record.level, "ERROR");
+    assert.equal(
+      record.message,
+      `cannot listen on 127.0.0.1:${busy.port}: address already in use`,
+    );
+    assert.ok(!stderr.includes("    at "), "no stack trace");
+  });
+
+  Deno.test(`[${runtime}] PORT from the environment is honoured`, async () => {
+    // Find a free port by letting the OS pick one and releasing it.
+    const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+    const port = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    await using server = await startServer(runtime, {
+      env: { PORT: String(port) },
+      args: [],
+    }).catch(() => startServer(runtime)); // the port was taken meanwhile
+    assert.ok(server.port > 0);
+    if (server.port !== port) return;
+    const record = await server.waitForLog("listening on");
+    assert.equal(record.properties.url, `ws://0.0.0.0:${port}/`);
+  });
+
+  Deno.test(`[${runtime}] start-up line: URL, runtime, version; every log line is JSON`, async () => {
+    await using server = await startServer(runtime, { args: ["--debug"] });
+    const start = await server.waitForLog("listening on");
+    assert.equal(start.level, "INFO");
+    assert.match(String(start.properties.url), /^ws:\/\/0\.0\.0\.0:\d+\/$/);
+    assert.equal(start.properties.runtime, runtime);
+    assert.match(String(start.properties.runtimeVersion), /^\d+\.\d+\.\d+/);
+    assert.equal(start.properties.version, config.version);
+    {
+      await using client = await connect(server.url);
+      await client.echo("ping");
+      await client.echo(new Uint8Array([1, 2]));
+    }
+    await server.waitForLog("disconnected");
+    for (const line of server.stderr.lines.filter((l) => l !== "")) {
+      assert.doesNotThrow(() => JSON.parse(line), line);
+    }
+  });
+
+  Deno.test(`[${runtime}] --debug logs connect, each message and disconnect`, async () => {
+    await using server = await startServer(runtime, { args: ["-d"] });
+    {
+      await using client = await connect(server.url);
+      await client.echo("hello\nworld");
+      await client.echo(new Uint8Array([0xde, 0xad]));
+    }
+    await server.waitForLog("disconnected");
+    const messages = server.records().map((r) => r.message).filter((m) =>
+      m.startsWith("#")
+    );
+    assert.equal(messages.length, 4, messages.join("\n"));
+    assert.match(
+      messages[0],
+      /^#1 connected from 127\.0\.0\.1:\d+ \(1 connected\)$/,
+    );
+    assert.equal(
+      messages[1],
+      '#1 echoed text message, 11 bytes: "hello\\nworld"',
+    );
+    assert.equal(messages[2], "#1 echoed binary message, 2 bytes: de ad");
+    assert.match(
+      messages[3],
+      /^#1 disconnected from 127\.0\.0\.1:\d+: code 1000 \(0 connected\)$/,
+    );
+  });
+
+  Deno.test(`[${runtime}] without --debug nothing is logged per message`, async () => {
+    await using server = await startServer(runtime);
+    {
+      await using client = await connect(server.url);
+      await client.echo("quiet");
+    }
+    await waitForHealth(server.http, (h) => h.clients === 0);
+    assert.deepEqual(
+      server.records().map((r) => r.message).filter((m) => m.startsWith("#")),
+      [],
+    );
+  });
+
+  Deno.test(`[${runtime}] plain HTTP: page, /healthz, 404`, async () => {
+    await using server = await startServer(runtime);
+    const page = await fetch(`${server.http}/`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(await page.text(), /<h1>WebSocket echo client<\/h1>/);
+    const health = await fetch(`${server.http}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).runtime, runtime);
+    const missing = await fetch(`${server.http}/missing`);
+    assert.equal(missing.status, 404);
+    await missing.body?.cancel();
+  });
+
+  Deno.test(`[${runtime}] listens on IPv6 with --host ::1`, async () => {
+    await using server = await startServer(runtime, {
+      args: ["--host", "::1"],
+    });
+    const record = await server.waitForLog("listening on");
+    assert.equal(record.properties.url, `ws://[::1]:${server.port}/`);
+    await using client = await connect(`ws://[::1]:${server.port}/`);
+    assert.equal(await client.echo("v6"), "v6");
+  });
+}

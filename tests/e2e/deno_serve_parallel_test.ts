@@ -1,0 +1,138 @@
+/**
+ * `deno serve --parallel main.ts` with 2 workers (DENO_JOBS=2): one port,
+ * two isolates, each with its own clients and counters; no stray servers;
+ * a shutdown that waits for every worker.
+ */
+import assert from "node:assert/strict";
+import { startDenoServe } from "../helpers/deno_serve.ts";
+import {
+  freePort,
+  isListening,
+  sampleHealth,
+  silentClient,
+} from "../helpers/net.ts";
+import { MAIN, type ServerProcess } from "../helpers/server.ts";
+import { connect, type TestClient } from "../helpers/ws.ts";
+
+const TWO_WORKERS = { DENO_JOBS: "2" };
+/**
+ * The README's permissions: without `-A` main.ts cannot read its command
+ * line, and tells `deno serve` from `deno run` by the network permission.
+ */
+const PERMISSIONS = ["--allow-env", "--allow-read"];
+const CLIENTS = 8;
+
+/**
+ * Starts `deno serve --parallel` with 2 workers and waits until the second
+ * one is ready too: until then the first takes every connection.
+ */
+async function startTwoWorkers(flags: string[], env = {}) {
+  const server = await startDenoServe({
+    flags: ["--parallel", ...flags],
+    env: { ...TWO_WORKERS, ...env },
+  });
+  await server.waitForLog("worker ready");
+  return server;
+}
+
+/**
+ * `/healthz` by answering worker (its `instance`), from fresh connections
+ * until both answered. Deno hands each new connection to whichever worker
+ * accepts it first, so this takes a few tries at most.
+ */
+async function healthByWorker(server: ServerProcess) {
+  const byInstance = new Map<string, Record<string, unknown>>();
+  for (let batch = 0; batch < 8 && byInstance.size < 2; batch++) {
+    for (const health of await sampleHealth(server.http, 8)) {
+      byInstance.set(String(health.instance), health);
+    }
+  }
+  return byInstance;
+}
+
+async function connectMany(url: string, count: number) {
+  return await Promise.all(Array.from({ length: count }, () => connect(url)));
+}
+
+Deno.test("[deno] deno serve --parallel, 2 workers: both serve and echo; clients and counters are per worker", async () => {
+  await using server = await startTwoWorkers(PERMISSIONS);
+  const clients = await connectMany(server.url, CLIENTS);
+  try {
+    for (const [n, client] of clients.entries()) {
+      assert.equal(await client.echo(`client ${n}`), `client ${n}`);
+    }
+    const workers = await healthByWorker(server);
+    assert.equal(workers.size, 2, "both workers answer on the shared port");
+    const counts = [...workers.values()].map((h) => h.clients as number);
+    // Each worker counts only its own clients; together they are all.
+    assert.equal(counts[0] + counts[1], CLIENTS);
+    const echoed = [...workers.values()].map((h) =>
+      (h.messagesIn as { text: number }).text
+    );
+    assert.equal(echoed[0] + echoed[1], CLIENTS);
+    assert.ok(
+      workers.values().every((h) =>
+        h.pid === workers.values().next().value!.pid
+      ),
+      "workers are isolates of one process",
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  assert.ok(
+    !server.records().some((r) => r.message.includes("listening on")),
+    "no worker started a server of its own",
+  );
+});
+
+Deno.test("[deno] deno serve --parallel: extra workers start no server of their own on $PORT", async () => {
+  // A worker that took itself for `deno run` would listen on $PORT.
+  const strayPort = freePort();
+  await using server = await startTwoWorkers(PERMISSIONS, {
+    PORT: String(strayPort),
+  });
+  const workers = await healthByWorker(server);
+  assert.equal(workers.size, 2);
+  // The second worker is ready, as a `deno serve` worker.
+  assert.equal(await isListening(strayPort), false);
+  assert.ok(!server.records().some((r) => r.message.includes("listening on")));
+});
+
+Deno.test("[deno] deno serve -A --parallel: SIGTERM drains every worker before the process exits 0", async () => {
+  // With -A, main.ts reads its command line to know it runs under deno serve.
+  await using server = await startTwoWorkers(["-A"]);
+  const clients: TestClient[] = await connectMany(server.url, CLIENTS);
+  // One client never answers the close frame; it must not hold up the exit
+  // beyond Deno Deploy's 5 s window.
+  const silent = await silentClient(server.port);
+  try {
+    const started = performance.now();
+    const status = await server.stop("SIGTERM");
+    const elapsed = performance.now() - started;
+    assert.equal(status.code, 0);
+    for (const client of clients) {
+      const closed = await client.closed;
+      assert.equal(closed.code, 1001);
+      // Ours, or Deno's own ("Server shutting down"): whichever is first.
+      assert.match(closed.reason, /^server shutting down$/i);
+    }
+    // Neither worker's exit cut the other's shutdown short.
+    const stopped = server.records().filter((r) => r.message === "stopped");
+    assert.equal(stopped.length, 2, "each worker finished its shutdown");
+    assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("[deno] deno serve main.ts --workers 2 is refused with exit 2: --parallel does that job", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["serve", "--allow-all", "--port", "0", MAIN, "--workers", "2"],
+    stdin: "null",
+  }).output();
+  assert.equal(code, 2);
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /^wsecho: --workers is for Bun; on Deno run 'deno serve --parallel main.ts'/m,
+  );
+});

@@ -1,0 +1,119 @@
+/**
+ * --idle-timeout over real sockets: a peer that never answers pings (a
+ * half-open TCP connection looks the same) is dropped and forgotten; a peer
+ * that answers stays; 0 turns heartbeats off.
+ *
+ * The runtimes time this differently (docs/security.md):
+ * Deno pings after half the timeout and drops at the timeout; Bun counts
+ * in 4-second steps, so with a 2-second timeout it pings at about 4 s and
+ * drops at about 8 s.
+ */
+import assert from "node:assert/strict";
+import { type RuntimeName, RUNTIMES, startServer } from "../helpers/server.ts";
+import {
+  closeCodeOf,
+  type Frame,
+  Opcode,
+  RawClient,
+} from "../helpers/raw_ws.ts";
+import { waitForHealth } from "../helpers/ws.ts";
+
+const IDLE_TIMEOUT = 2;
+
+/** When the dead peer must be gone, in ms after it connected. */
+const DROP_WINDOW: Record<RuntimeName, [number, number]> = {
+  deno: [IDLE_TIMEOUT * 1000 - 500, IDLE_TIMEOUT * 1000 + 2000],
+  bun: [6000, 11000],
+};
+
+/** Reads frames until TCP ends or `ms` passes; never answers anything. */
+async function readUntilDropped(client: RawClient, ms: number) {
+  const frames: Frame[] = [];
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    let received: Frame | undefined;
+    try {
+      received = await client.next(deadline - Date.now());
+    } catch {
+      break; // Still open at the deadline.
+    }
+    if (received === undefined) return { frames, dropped: true };
+    frames.push(received);
+  }
+  return { frames, dropped: false };
+}
+
+/** Answers every ping with a pong until TCP ends; counts the pings. */
+async function answerPings(client: RawClient): Promise<number> {
+  let pings = 0;
+  while (true) {
+    let received: Frame | undefined;
+    try {
+      received = await client.next(30_000);
+    } catch {
+      return pings;
+    }
+    if (received === undefined) return pings;
+    if (received.opcode === Opcode.ping) {
+      pings++;
+      await client.send({ opcode: Opcode.pong, payload: received.payload });
+    }
+  }
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`[${runtime}] --idle-timeout: a peer that never answers pings is dropped and forgotten; one that answers stays`, async () => {
+    await using server = await startServer(runtime, {
+      args: ["--idle-timeout", String(IDLE_TIMEOUT)],
+    });
+    await using noHeartbeats = await startServer(runtime, {
+      args: ["--idle-timeout", "0"],
+    });
+
+    using alive = await RawClient.connect(server.port);
+    const answered = answerPings(alive);
+    using dead = await RawClient.connect(server.port);
+    using unwatched = await RawClient.connect(noHeartbeats.port);
+    const connectedAt = Date.now();
+    await waitForHealth(server.http, (h) => h.clients === 2);
+
+    const [min, max] = DROP_WINDOW[runtime];
+    const { frames, dropped } = await readUntilDropped(dead, max);
+    const droppedAfter = Date.now() - connectedAt;
+    assert.ok(dropped, `dead peer still connected after ${max} ms`);
+    assert.ok(
+      droppedAfter >= min,
+      `dropped too early, after ${droppedAfter} ms`,
+    );
+    assert.ok(
+      frames.some((f) => f.opcode === Opcode.ping),
+      "the server pinged before giving up",
+    );
+    // Deno says goodbye with 1001 before dropping TCP; Bun just drops it.
+    const closes = frames.filter((f) => f.opcode === Opcode.close);
+    assert.deepEqual(
+      closes.map(closeCodeOf),
+      runtime === "deno" ? [1001] : [],
+    );
+    await waitForHealth(server.http, (h) => h.clients === 1);
+
+    // The peer that answers pings is still there, and still echoed.
+    assert.equal(alive.ended, false);
+    await alive.send({ opcode: Opcode.text, payload: "still alive" });
+    await waitForHealth(
+      server.http,
+      (h) => (h.messagesOut as { text: number }).text === 1,
+    );
+
+    // With --idle-timeout 0 nobody is pinged or dropped.
+    const quiet = await readUntilDropped(unwatched, 200);
+    assert.deepEqual(quiet, { frames: [], dropped: false });
+    assert.equal(
+      (await waitForHealth(noHeartbeats.http, () => true)).clients,
+      1,
+    );
+
+    alive.close();
+    assert.ok(await answered >= 1, "the live peer was pinged too");
+  });
+}

@@ -1,0 +1,260 @@
+/**
+ * --max-message and --max-buffered over real sockets on both runtimes:
+ * what is still echoed at the limit, the close code past it, and that the
+ * server stays bounded and keeps serving everyone else.
+ */
+import assert from "node:assert/strict";
+import {
+  type LogRecordJson,
+  runCli,
+  type RuntimeName,
+  RUNTIMES,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
+import {
+  closeCodeOf,
+  closePayload,
+  frame,
+  Opcode,
+  RawClient,
+} from "../helpers/raw_ws.ts";
+import { connect, pattern, waitForHealth } from "../helpers/ws.ts";
+
+const MAX_MESSAGE = 1000;
+
+/** Resident memory of the server process, in bytes (Linux). */
+function rss(server: ServerProcess): number {
+  const status = Deno.readTextFileSync(`/proc/${server.child.pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+/**
+ * Reads past any echoes to the server's close frame. Resolves to its code
+ * and the bytes echoed before it; the code is undefined if TCP ended first.
+ */
+async function readToClose(
+  client: RawClient,
+): Promise<{ closeCode?: number; echoedBytes: number }> {
+  let echoedBytes = 0;
+  while (true) {
+    const received = await client.next(10_000);
+    if (received === undefined) return { echoedBytes };
+    if (received.opcode === Opcode.close) {
+      return { closeCode: closeCodeOf(received), echoedBytes };
+    }
+    echoedBytes += received.payload.length;
+  }
+}
+
+/** Waits until `count` log records match `test`, and returns them. */
+async function waitForRecords(
+  server: ServerProcess,
+  test: (record: LogRecordJson) => boolean,
+  count: number,
+): Promise<LogRecordJson[]> {
+  const deadline = Date.now() + 5000;
+  while (true) {
+    const found = server.records().filter(test);
+    if (found.length >= count || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Bun closes with 1009 natively, giving its own reason. */
+function tooBigReason(runtime: RuntimeName): string {
+  return runtime === "bun"
+    ? "Received too big message"
+    : `message exceeds ${MAX_MESSAGE} bytes`;
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`[${runtime}] --max-message: messages up to the limit are echoed, larger ones close with 1009`, async (t) => {
+    await using server = await startServer(runtime, {
+      args: ["--max-message", String(MAX_MESSAGE)],
+    });
+    await using steady = await connect(server.url);
+
+    await t.step(
+      "exactly the limit is echoed: binary, ASCII and 2-byte text",
+      async () => {
+        const bytes = pattern(MAX_MESSAGE);
+        assert.deepEqual(await steady.echo(bytes), bytes);
+        const ascii = "a".repeat(MAX_MESSAGE);
+        assert.equal(await steady.echo(ascii), ascii);
+        const twoByte = "é".repeat(MAX_MESSAGE / 2); // 1000 bytes of UTF-8
+        assert.equal(await steady.echo(twoByte), twoByte);
+      },
+    );
+
+    const tooBig: Array<[string, string | Uint8Array]> = [
+      ["binary, one byte over", pattern(MAX_MESSAGE + 1)],
+      ["ASCII text, one byte over", "a".repeat(MAX_MESSAGE + 1)],
+      // 501 UTF-16 units but 1002 bytes: the limit counts bytes.
+      ["2-byte text, 501 characters", "é".repeat(501)],
+      ["4-byte text, 251 characters", "🦕".repeat(251)],
+    ];
+    for (const [label, message] of tooBig) {
+      await t.step(`${label} → 1009`, async () => {
+        await using client = await connect(server.url);
+        client.send(message);
+        const closed = await client.closed;
+        assert.equal(closed.code, 1009);
+        assert.equal(closed.reason, tooBigReason(runtime));
+      });
+    }
+
+    await t.step(
+      "fragments that are small alone but too big together → 1009",
+      async () => {
+        using client = await RawClient.connect(server.port);
+        const half = new Uint8Array(600);
+        await client.send({ opcode: Opcode.binary, fin: false, payload: half });
+        await client.send({ opcode: Opcode.continuation, payload: half });
+        assert.deepEqual(await readToClose(client), {
+          closeCode: 1009,
+          echoedBytes: 0,
+        });
+        await client.send({
+          opcode: Opcode.close,
+          payload: closePayload(1009),
+        });
+        assert.ok(await client.closedWithin(2000), "server must close TCP");
+      },
+    );
+
+    await t.step(
+      "each refusal is logged with its code; others keep working",
+      async () => {
+        // Logged by our glue on Deno, from Bun's close callback on Bun.
+        const refusals = await waitForRecords(
+          server,
+          (r) => r.logger === "wsecho.limits" && r.properties.code === 1009,
+          tooBig.length + 1,
+        );
+        assert.equal(refusals.length, tooBig.length + 1);
+        assert.equal(
+          refusals[0].properties.reason,
+          `message exceeds ${MAX_MESSAGE} bytes`,
+        );
+        assert.equal(await steady.echo("still here"), "still here");
+        await waitForHealth(server.http, (h) => h.clients === 1);
+      },
+    );
+  });
+
+  Deno.test(`[${runtime}] --max-buffered: a client that sends but never reads is closed with 1008, memory stays bounded`, async () => {
+    const maxBuffered = 1024 * 1024;
+    await using server = await startServer(runtime, {
+      args: ["--max-buffered", String(maxBuffered)],
+    });
+    await using steady = await connect(server.url);
+    assert.equal(await steady.echo("warm-up"), "warm-up");
+    // Bun's send() returns 0 for these as for a dropped message: they must
+    // not be taken for one.
+    assert.equal(await steady.echo(""), "");
+    assert.deepEqual(await steady.echo(new Uint8Array(0)), new Uint8Array(0));
+    const rssBefore = rss(server);
+
+    using flooder = await RawClient.connect(server.port);
+    flooder.pauseReading();
+    // 64 MiB of echo requests, bounded in time: stop when the server stops
+    // reading (TCP backpressure) or after a few seconds.
+    const chunk = frame({ opcode: Opcode.binary, payload: pattern(64 * 1024) });
+    const total = 64 * 1024 * 1024;
+    const deadline = Date.now() + 5000;
+    let sent = 0;
+    while (sent < total && Date.now() < deadline) {
+      const wrote = await Promise.race([
+        flooder.write(chunk).then(() => true, () => false),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 500)),
+      ]);
+      if (!wrote) break;
+      sent += 64 * 1024;
+    }
+    // Others are still served while the flooder is stuck.
+    assert.equal(
+      await steady.echo("others keep working"),
+      "others keep working",
+    );
+    const growth = rss(server) - rssBefore;
+    assert.ok(
+      growth < 32 * 1024 * 1024,
+      `server grew by ${growth} bytes while a client sent ${sent} and read nothing`,
+    );
+
+    // What the flooder finds once it reads: some echoes (at most the cap
+    // plus what the kernel buffers held), then the end.
+    flooder.resumeReading();
+    const { closeCode, echoedBytes } = await readToClose(flooder);
+    assert.ok(echoedBytes < sent, `${echoedBytes} of ${sent} bytes echoed`);
+    if (runtime === "bun") {
+      assert.equal(closeCode, 1008);
+    } else {
+      // KNOWN DENO BEHAVIOUR: Deno drops TCP right after our close frame
+      // while the client's unread requests are pending, so the kernel
+      // resets the connection and the 1008 frame never arrives.
+      assert.equal(closeCode, undefined);
+    }
+    const [refusal] = await waitForRecords(
+      server,
+      (r) => r.logger === "wsecho.limits",
+      1,
+    );
+    assert.equal(refusal.properties.code, 1008);
+    assert.equal(
+      refusal.properties.reason,
+      `not reading: over ${maxBuffered} bytes queued`,
+    );
+    flooder.close();
+    await waitForHealth(server.http, (h) => h.clients === 1);
+    assert.equal(await steady.echo("after"), "after");
+  });
+
+  Deno.test(`[${runtime}] limit flags reject bad values with exit code 2`, async (t) => {
+    const cases: Array<[string[], string]> = [
+      [
+        ["--max-message", "0"],
+        "--max-message must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '0'",
+      ],
+      [
+        ["--max-message", "2GiB"],
+        "--max-message must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '2GiB'",
+      ],
+      [
+        ["--max-buffered", "lots"],
+        "--max-buffered must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got 'lots'",
+      ],
+      [
+        ["--max-buffered", "4MB"],
+        "--max-buffered must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '4MB'",
+      ],
+      [
+        ["--idle-timeout=-1"],
+        "--idle-timeout must be whole seconds from 0 to 960, got '-1'",
+      ],
+      [
+        ["--idle-timeout", "961"],
+        "--idle-timeout must be whole seconds from 0 to 960, got '961'",
+      ],
+      [
+        ["--shutdown-timeout", "1.5"],
+        "--shutdown-timeout must be whole seconds from 0 to 3600, got '1.5'",
+      ],
+      [["--max-message"], "option '--max-message' needs a value"],
+      [
+        ["--permessage-deflate=yes"],
+        "option '--permessage-deflate' takes no value",
+      ],
+    ];
+    for (const [args, message] of cases) {
+      await t.step(args.join(" "), async () => {
+        const result = await runCli(runtime, args);
+        assert.equal(result.code, 2);
+        // The last line: `deno run` prints a warning of its own first.
+        const lines = result.stderr.trimEnd().split("\n");
+        assert.equal(lines.at(-1), `wsecho: ${message} (see 'wsecho --help')`);
+      });
+    }
+  });
+}

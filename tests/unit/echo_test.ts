@@ -1,0 +1,168 @@
+/** Unit tests of the echo core with an in-memory socket double. */
+import assert from "node:assert/strict";
+import { getLogger } from "@logtape/logtape";
+import { setupLogging } from "../../lib/app/logging.ts";
+import { EchoHub, SIZE_UNKNOWN, type Transport } from "../../lib/core/hub.ts";
+import { type Payload, utf8Length } from "../../lib/core/payload.ts";
+
+/** A socket double that records what the hub did to it. */
+class FakeSocket {
+  sent: Payload[] = [];
+  closedWith: [number, string] | undefined;
+  /** What `send` says it sent, as Bun does for text; else size unknown. */
+  reportsSize: number | undefined;
+  constructor(readonly id: number, readonly remote = `10.0.0.${id}:5000`) {}
+}
+
+const transport: Transport<FakeSocket> = {
+  send: (socket, data) => {
+    socket.sent.push(data);
+    return socket.reportsSize ?? SIZE_UNKNOWN;
+  },
+  close: (socket, code, reason) => socket.closedWith = [code, reason],
+  info: (socket) => socket,
+};
+
+function hub(debug = false) {
+  return new EchoHub(transport, getLogger(["wsecho", "test"]), debug);
+}
+
+Deno.test("echoes each message to its sender only, as the same value", () => {
+  const echo = hub();
+  const [a, b] = [new FakeSocket(1), new FakeSocket(2)];
+  echo.open(a);
+  echo.open(b);
+  const bytes = new Uint8Array([1, 2, 3]);
+  const buffer = new ArrayBuffer(4);
+  echo.message(a, "hello");
+  echo.message(a, bytes);
+  echo.message(b, buffer);
+  assert.deepEqual(a.sent, ["hello", bytes]);
+  assert.equal(a.sent[1], bytes, "the received bytes themselves, not a copy");
+  assert.equal(b.sent[0], buffer);
+});
+
+Deno.test("tracks clients in a Set and forgets them once on close", () => {
+  const echo = hub();
+  const a = new FakeSocket(1);
+  echo.open(a);
+  echo.open(new FakeSocket(2));
+  assert.equal(echo.size, 2);
+  echo.closed(a, 1000, "");
+  echo.closed(a, 1006, ""); // close after error: no double count
+  assert.equal(echo.size, 1);
+  assert.ok(!echo.clients.has(a));
+  assert.equal(echo.stats.connectionsTotal, 2);
+});
+
+Deno.test("counts messages and bytes per direction and type", () => {
+  const echo = hub();
+  const a = new FakeSocket(1);
+  echo.open(a);
+  echo.message(a, "héllo"); // 6 bytes
+  echo.message(a, "");
+  echo.message(a, new Uint8Array(10));
+  echo.message(a, new ArrayBuffer(7));
+  const s = echo.stats;
+  assert.deepEqual(
+    [s.textMessagesIn, s.textBytesIn, s.binaryMessagesIn, s.binaryBytesIn],
+    [2, 6, 2, 17],
+  );
+  assert.deepEqual(
+    [s.textMessagesOut, s.textBytesOut, s.binaryMessagesOut, s.binaryBytesOut],
+    [2, 6, 2, 17],
+  );
+});
+
+Deno.test("a text size the transport reports is counted as is, not measured", () => {
+  const echo = hub();
+  const a = new FakeSocket(1);
+  a.reportsSize = 42; // what Bun's send() returns: the payload's UTF-8 bytes
+  echo.open(a);
+  echo.message(a, "short");
+  assert.equal(echo.stats.textBytesIn, 42);
+  assert.equal(echo.stats.textBytesOut, 42);
+});
+
+Deno.test("utf8Length agrees with TextEncoder, lone surrogates included", () => {
+  const encoder = new TextEncoder();
+  for (
+    const text of [
+      "",
+      "ascii",
+      "é",
+      "€",
+      "日本",
+      "🦕",
+      "a🦕b",
+      "\ud800",
+      "\udc00x",
+      "\ud83e",
+      "x\ud83e\ud83e\udd95",
+      "\u07ff\u0800\uffff",
+    ]
+  ) {
+    assert.equal(
+      utf8Length(text),
+      encoder.encode(text).length,
+      JSON.stringify(text),
+    );
+  }
+});
+
+Deno.test("closeAll and drain send the code to every client and wait for them", async () => {
+  const echo = hub();
+  const [a, b] = [new FakeSocket(1), new FakeSocket(2)];
+  echo.open(a);
+  echo.open(b);
+  const drained = echo.drain(1001, "bye", 5000);
+  assert.deepEqual(a.closedWith, [1001, "bye"]);
+  assert.deepEqual(b.closedWith, [1001, "bye"]);
+  echo.closed(a, 1001, "bye");
+  echo.closed(b, 1001, "bye");
+  assert.equal(await drained, true);
+});
+
+Deno.test("drain gives up after its timeout when a client never closes", async () => {
+  const echo = hub();
+  echo.open(new FakeSocket(1));
+  assert.equal(await echo.drain(1001, "", 20), false);
+  assert.equal(await hub().drain(1001, "", 20), true, "nothing to wait for");
+});
+
+Deno.test("--debug logs connect, each message with an escaped preview, and disconnect", () => {
+  const lines: string[] = [];
+  setupLogging({ debug: true, format: "json", write: (l) => lines.push(l) });
+  try {
+    const echo = new EchoHub(transport, getLogger(["wsecho", "echo"]), true);
+    const a = new FakeSocket(7, "127.0.0.1:4000");
+    echo.open(a);
+    echo.message(a, 'line\nbreak "quoted"');
+    echo.message(a, new Uint8Array([0, 255, 16]));
+    echo.closed(a, 1000, "done\r\nforged");
+    const messages = lines.map((l) => JSON.parse(l).message);
+    assert.deepEqual(messages, [
+      "#7 connected from 127.0.0.1:4000 (1 connected)",
+      '#7 echoed text message, 19 bytes: "line\\nbreak \\"quoted\\""',
+      "#7 echoed binary message, 3 bytes: 00 ff 10",
+      '#7 disconnected from 127.0.0.1:4000: code 1000 "done\\r\\nforged" (0 connected)',
+    ]);
+  } finally {
+    setupLogging({ debug: false, format: "json", write: () => {} });
+  }
+});
+
+Deno.test("without --debug the hub logs nothing per message", () => {
+  const lines: string[] = [];
+  setupLogging({ debug: true, format: "json", write: (l) => lines.push(l) });
+  try {
+    const echo = new EchoHub(transport, getLogger(["wsecho", "echo"]), false);
+    const a = new FakeSocket(1);
+    echo.open(a);
+    echo.message(a, "quiet");
+    echo.closed(a, 1000, "");
+    assert.deepEqual(lines, []);
+  } finally {
+    setupLogging({ debug: false, format: "json", write: () => {} });
+  }
+});

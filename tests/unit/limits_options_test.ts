@@ -1,0 +1,149 @@
+/**
+ * Unit tests of the connection limits: flag parsing and defaults, the
+ * message-size check the Deno glue applies, and the timing arithmetic.
+ * tests/e2e/limits_test.ts and friends drive the same limits over sockets.
+ */
+import assert from "node:assert/strict";
+import { parseCommand } from "../../lib/cli/command.ts";
+import { parseByteSize } from "../../lib/cli/server_args.ts";
+import { UsageError } from "../../lib/cli/usage.ts";
+import {
+  drainTimeoutMs,
+  SHUTDOWN_TIMEOUT_MS,
+} from "../../lib/config/options.ts";
+import { GIB, KIB, MIB } from "../../lib/core/payload.ts";
+import { bunIdleTimeout } from "../../lib/runtime/bun/glue.ts";
+import { exceedsMessageLimit } from "../../lib/runtime/limits.ts";
+
+function options(args: string[]) {
+  const command = parseCommand(args, () => undefined);
+  assert.equal(command.kind, "serve");
+  return command.options;
+}
+
+function usageMessage(args: string[]): string {
+  try {
+    parseCommand(args, () => undefined);
+  } catch (error) {
+    assert.ok(error instanceof UsageError, String(error));
+    assert.equal(error.exitCode, 2);
+    return error.message;
+  }
+  assert.fail(`no error for ${JSON.stringify(args)}`);
+}
+
+Deno.test("limit defaults: 16 MiB messages, 4 MiB queued, 60 s idle, 5 s shutdown, no deflate", () => {
+  const { maxMessage, maxBuffered, idleTimeout, shutdownTimeout } = options([]);
+  assert.deepEqual(
+    { maxMessage, maxBuffered, idleTimeout, shutdownTimeout },
+    {
+      maxMessage: 16 * MIB,
+      maxBuffered: 4 * MIB,
+      idleTimeout: 60,
+      shutdownTimeout: 5,
+    },
+  );
+  assert.equal(options([]).permessageDeflate, false);
+  assert.equal(options(["--permessage-deflate"]).permessageDeflate, true);
+});
+
+Deno.test("limit flags set their options", () => {
+  const parsed = options([
+    "--max-message=1000",
+    "--max-buffered",
+    "64KiB",
+    "--idle-timeout",
+    "0",
+    "--shutdown-timeout",
+    "30",
+  ]);
+  assert.equal(parsed.maxMessage, 1000);
+  assert.equal(parsed.maxBuffered, 64 * KIB);
+  assert.equal(parsed.idleTimeout, 0);
+  assert.equal(parsed.shutdownTimeout, 30);
+});
+
+Deno.test("byte counts: plain or with a binary unit, 1 byte to 1 GiB", () => {
+  const cases: Array<[string, number]> = [
+    ["1", 1],
+    ["65536", 65536],
+    ["64k", 64 * KIB],
+    ["64KiB", 64 * KIB],
+    ["16m", 16 * MIB],
+    ["16MiB", 16 * MIB],
+    ["16 mib", 16 * MIB],
+    ["1GiB", GIB],
+    [" 2048 ", 2048],
+  ];
+  for (const [text, bytes] of cases) {
+    assert.equal(parseByteSize(text, "--x"), bytes, text);
+  }
+  for (
+    const bad of [
+      "0",
+      "",
+      "-1",
+      "1.5",
+      "16MB",
+      "1kb",
+      "2GiB",
+      "0x10",
+      "k",
+      "1constructor",
+    ]
+  ) {
+    assert.equal(
+      usageMessage([`--max-message=${bad}`]),
+      `--max-message must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '${bad}'`,
+    );
+  }
+});
+
+Deno.test("seconds: whole, from 0 to the flag's maximum", () => {
+  assert.equal(
+    usageMessage(["--idle-timeout", "961"]),
+    "--idle-timeout must be whole seconds from 0 to 960, got '961'",
+  );
+  assert.equal(options(["--idle-timeout", "960"]).idleTimeout, 960);
+  assert.equal(
+    usageMessage(["--shutdown-timeout", "2.5"]),
+    "--shutdown-timeout must be whole seconds from 0 to 3600, got '2.5'",
+  );
+  assert.equal(
+    usageMessage(["--shutdown-timeout", "soon"]),
+    "--shutdown-timeout must be whole seconds from 0 to 3600, got 'soon'",
+  );
+});
+
+Deno.test("message limit: bytes for binary, UTF-8 bytes for text", () => {
+  const max = 12;
+  assert.equal(exceedsMessageLimit(new Uint8Array(12), max), false);
+  assert.equal(exceedsMessageLimit(new Uint8Array(13), max), true);
+  assert.equal(exceedsMessageLimit(new ArrayBuffer(13), max), true);
+  assert.equal(exceedsMessageLimit("a".repeat(12), max), false);
+  assert.equal(exceedsMessageLimit("a".repeat(13), max), true);
+  // Fewer UTF-16 units than the limit, more UTF-8 bytes.
+  assert.equal(exceedsMessageLimit("é".repeat(6), max), false); // 12 bytes
+  assert.equal(exceedsMessageLimit("é".repeat(7), max), true); // 14 bytes
+  assert.equal(exceedsMessageLimit("€".repeat(4), max), false); // 12 bytes
+  assert.equal(exceedsMessageLimit("€".repeat(5), max), true); // 15 bytes
+  assert.equal(exceedsMessageLimit("🦕".repeat(3), max), false); // 12 bytes
+  assert.equal(exceedsMessageLimit("🦕".repeat(3) + "a", max), true);
+  // Within a third of the limit no count is needed, whatever the text.
+  assert.equal(exceedsMessageLimit("€".repeat(4), 12), false);
+});
+
+Deno.test("shutdown: the wait for clients leaves 1.5 s of --shutdown-timeout for the exit", () => {
+  assert.equal(drainTimeoutMs(5), 3500);
+  assert.equal(drainTimeoutMs(5), SHUTDOWN_TIMEOUT_MS, "the default");
+  assert.equal(drainTimeoutMs(3), 1500);
+  assert.equal(drainTimeoutMs(1), 0);
+  assert.equal(drainTimeoutMs(0), 0);
+});
+
+Deno.test("Bun is given half the idle timeout: it pings after that, drops after twice", () => {
+  assert.equal(bunIdleTimeout(60), 30);
+  assert.equal(bunIdleTimeout(3), 2);
+  assert.equal(bunIdleTimeout(1), 1);
+  assert.equal(bunIdleTimeout(0), 0, "0 keeps heartbeats off");
+});

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { parseCommand } from "../../lib/cli/command.ts";
+import { parsePort } from "../../lib/cli/server_args.ts";
+import { UsageError } from "../../lib/cli/usage.ts";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../../lib/config/options.ts";
+
+const noEnv = () => undefined;
+
+/** The access and TLS options without their flags (tests/unit/access_options_test.ts). */
+const ACCESS_DEFAULTS = {
+  origins: [],
+  requireOrigin: false,
+  protocols: [],
+  maxClients: 0,
+  tls: undefined,
+};
+
+/** `--workers` when not given (tests/e2e/workers_test.ts). */
+const WORKERS_DEFAULT = { workers: 1 };
+
+/** The connection limits without their flags (tests/unit/limits_options_test.ts). */
+const LIMIT_DEFAULTS = {
+  maxMessage: 16 * 1024 * 1024,
+  maxBuffered: 4 * 1024 * 1024,
+  idleTimeout: 60,
+  shutdownTimeout: 5,
+  permessageDeflate: false,
+};
+
+function serveOptions(args: string[], env: Record<string, string> = {}) {
+  const command = parseCommand(args, (name) => env[name]);
+  assert.equal(command.kind, "serve");
+  return command.options;
+}
+
+function usageError(args: string[], env: Record<string, string> = {}) {
+  try {
+    parseCommand(args, (name) => env[name]);
+  } catch (error) {
+    assert.ok(error instanceof UsageError, `not a UsageError: ${error}`);
+    return error;
+  }
+  assert.fail(`no error for ${JSON.stringify(args)}`);
+}
+
+Deno.test("defaults match Qt's echoserver: all interfaces, port 1234, no debug", () => {
+  assert.deepEqual(serveOptions([]), {
+    port: DEFAULT_PORT,
+    host: DEFAULT_HOST,
+    debug: false,
+    logFormat: "pretty",
+    ...ACCESS_DEFAULTS,
+    ...WORKERS_DEFAULT,
+    ...LIMIT_DEFAULTS,
+  });
+  assert.equal(DEFAULT_PORT, 1234);
+  assert.equal(DEFAULT_HOST, "0.0.0.0");
+});
+
+Deno.test("short and long flags", () => {
+  assert.deepEqual(serveOptions(["-p", "80", "-H", "::", "-d"]), {
+    port: 80,
+    host: "::",
+    debug: true,
+    logFormat: "pretty",
+    ...ACCESS_DEFAULTS,
+    ...WORKERS_DEFAULT,
+    ...LIMIT_DEFAULTS,
+  });
+  assert.deepEqual(
+    serveOptions(["--port=0", "--host", "[::1]", "--log-format", "json"]),
+    {
+      port: 0,
+      host: "::1",
+      debug: false,
+      logFormat: "json",
+      ...ACCESS_DEFAULTS,
+      ...WORKERS_DEFAULT,
+      ...WORKERS_DEFAULT,
+      ...LIMIT_DEFAULTS,
+    },
+  );
+});
+
+Deno.test("PORT from the environment, and --port wins over it", () => {
+  assert.equal(serveOptions([], { PORT: "8080" }).port, 8080);
+  assert.equal(serveOptions(["-p", "9"], { PORT: "8080" }).port, 9);
+  assert.match(usageError([], { PORT: "http" }).message, /^PORT must be/);
+});
+
+Deno.test("help and version win over everything else", () => {
+  assert.deepEqual(parseCommand(["-h"], noEnv), { kind: "help" });
+  assert.deepEqual(parseCommand(["--port", "1", "--help"], noEnv), {
+    kind: "help",
+  });
+  assert.deepEqual(parseCommand(["-V"], noEnv), { kind: "version" });
+});
+
+Deno.test("ports: 0 to 65535 in decimal, nothing else", () => {
+  for (const [text, port] of [["0", 0], ["65535", 65535], ["08", 8]] as const) {
+    assert.equal(parsePort(text, "--port"), port);
+  }
+  for (const bad of ["", "-1", "65536", "1e3", "0x10", "12a", "1.5", " "]) {
+    assert.throws(() => parsePort(bad, "--port"), UsageError, bad);
+  }
+});
+
+Deno.test("every bad input is one short line with exit code 2", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--bogus"], /^unknown option '--bogus'$/],
+    [["-x"], /^unknown option '-x'$/],
+    [["--port"], /^option '--port' needs a value$/],
+    [["-p"], /^option '--port' needs a value$/],
+    [["--port", "--debug"], /^option '--port' needs a value$/],
+    [["--debug=yes"], /^option '--debug' takes no value$/],
+    [
+      ["--port", "99999"],
+      /^--port must be a whole number from 0 to 65535, got '99999'$/,
+    ],
+    [
+      ["--log-format", "xml"],
+      /^--log-format must be 'pretty' or 'json', got 'xml'$/,
+    ],
+    [["--host", ""], /^--host must be an address or name, got ''$/],
+    [["stray"], /^unexpected argument 'stray'$/],
+  ];
+  for (const [args, message] of cases) {
+    const error = usageError(args);
+    assert.match(error.message, message, JSON.stringify(args));
+    assert.equal(error.exitCode, 2);
+    assert.ok(!error.message.includes("\n"), "one line");
+  }
+});

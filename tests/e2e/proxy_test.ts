@@ -6,7 +6,7 @@
  * under load through HAProxy that loses nothing; and idle connections that
  * a proxy's idle timeout would cut, kept up by wsecho's pings.
  *
- * A proxy that is not installed is skipped, except in CI (CI=true), where
+ * A proxy that is not installed is skipped, except in CI (CI set), where
  * .ci/run installs all three and a missing one fails.
  */
 import assert from "node:assert/strict";

@@ -33,11 +33,11 @@ export function proxyBinary(name: ProxyName): string | undefined {
 
 /**
  * Whether a test of `name` should be skipped: only when the proxy is
- * missing outside CI. In CI (`CI=true`) `.ci/run` installs all three, so a
+ * missing outside CI. In CI (`CI` set) `.ci/run` installs all three, so a
  * missing one must fail the test rather than hide it.
  */
 export function skipProxy(name: ProxyName): boolean {
-  return proxyBinary(name) === undefined && Deno.env.get("CI") !== "true";
+  return proxyBinary(name) === undefined && !Deno.env.get("CI");
 }
 
 export interface ProxySettings {

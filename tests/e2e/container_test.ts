@@ -10,7 +10,7 @@
  * with the narrowest Deno permissions.
  */
 import assert from "node:assert/strict";
-import { MIB } from "../../lib/limits.ts";
+import { MIB } from "../../lib/core/payload.ts";
 import { type BaseImage, emulateImage } from "../helpers/dockerfile.ts";
 import { freePort } from "../helpers/net.ts";
 import {

@@ -10,7 +10,7 @@
  * .ci/run installs all three and a missing one fails.
  */
 import assert from "node:assert/strict";
-import { MIB } from "../../lib/limits.ts";
+import { MIB } from "../../lib/core/payload.ts";
 import {
   freePort,
   freshHealth,

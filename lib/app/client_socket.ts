@@ -201,9 +201,8 @@ function headerPairs(raw: string[]): Array<[string, string]> {
 }
 
 /**
- * The `Sec-WebSocket-Extensions` the server answered with. Read from the
- * response rather than `ws`'s `extensions`, which Bun's built-in `ws` leaves
- * empty.
+ * The `Sec-WebSocket-Extensions` the server answered with, parameters
+ * included (`ws`'s `extensions` gives the names only).
  */
 function extensionsHeader(headers: Array<[string, string]>): string {
   return headers.filter(([name]) =>

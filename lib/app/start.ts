@@ -153,14 +153,17 @@ function parseOrReport(args: string[], env: EnvReader): Command | number {
   try {
     return parseCommand(args, env);
   } catch (error) {
-    return reportUsageError(error);
+    // The client's mistakes are explained by the client's own help.
+    return reportUsageError(error, args[0] === CLIENT_COMMAND ? "client " : "");
   }
 }
 
 /** Reports a {@linkcode UsageError} as one line; returns its exit code. */
-function reportUsageError(error: unknown): number {
+function reportUsageError(error: unknown, command = ""): number {
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`${NAME}: ${error.message} (see '${NAME} --help')\n`);
+  process.stderr.write(
+    `${NAME}: ${error.message} (see '${NAME} ${command}--help')\n`,
+  );
   return error.exitCode;
 }
 

@@ -2,7 +2,7 @@
  * Command-line parsing: argv (and a few environment variables) in, a typed
  * command out. Nothing here prints or exits; bad input becomes a
  * {@linkcode UsageError} that the app reports as one line with its exit
- * code. The only I/O is reading the `--cert`/`--key` files (through an
+ * code. The only I/O is reading the `--cert`/`--key` (and the client's `--ca`) files (through an
  * injected reader), so that an unreadable one is bad input like any other.
  */
 import {
@@ -21,6 +21,8 @@ export function parseCommand(
   env: EnvReader,
   readFile: TextFileReader = readTextFile,
 ): Command {
-  if (args[0] === CLIENT_COMMAND) return parseClientCommand(args.slice(1));
+  if (args[0] === CLIENT_COMMAND) {
+    return parseClientCommand(args.slice(1), readFile);
+  }
   return parseServerCommand(args, env, readFile);
 }

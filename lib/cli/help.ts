@@ -3,12 +3,14 @@
  * lib/config/options.ts so that they can never disagree with the parsers.
  */
 import {
+  GOING_AWAY,
   MESSAGE_TOO_BIG,
   NORMAL_CLOSURE,
   POLICY_VIOLATION,
 } from "../core/close_codes.ts";
 import { formatBytes } from "../core/payload.ts";
 import {
+  CLIENT_CLOSE_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT,
   DEFAULT_MAX_BUFFERED,
@@ -85,14 +87,41 @@ Connects to the WebSocket echo server at URL (ws:// or wss://), sends each
 line read from stdin as a message, and prints each echo on stdout: text as
 it came back, binary as lowercase hex. Exits 0 once stdin has ended, every
 echo has arrived and the connection has closed cleanly (code ${NORMAL_CLOSURE}).
+On connect, one line on stderr gives the negotiated subprotocol and
+extensions. Ctrl-C closes with ${GOING_AWAY} and waits up to ${
+  CLIENT_CLOSE_TIMEOUT_MS / 1000
+} s for the server's close.
 
-Options:
+What to send:
   -m, --message TEXT     send TEXT once instead of reading stdin
-  -b, --binary           send binary messages (the UTF-8 bytes of each line)
-  -d, --debug            log each echo with its round-trip time (stderr)
+  -b, --binary           send each stdin line's bytes, exactly as read (no
+                         decoding; a CR before LF is kept), as binary
+      --hex              each stdin line (or --message) is hex, e.g. 'fffe'
+                         or 'ff fe'; send those bytes as one binary message
+      --file PATH        send the file as one binary message and check that
+                         the echo is the same, byte for byte
+
+Handshake:
+  -H, --header 'Name: value'
+                         add a request header (repeatable)
+      --protocol NAME    offer subprotocol NAME (repeatable, in preference
+                         order)
+      --origin ORIGIN    send 'Origin: ORIGIN', as a browser page would
+
+TLS (wss://):
+      --ca FILE          trust the PEM certificate(s) in FILE (instead of the
+                         system's list), e.g. the server's self-signed one
+  -k, --insecure         accept any certificate (warns; testing only)
+
+Output:
+  -d, --debug            log the response headers, and each echo with its
+                         round-trip time (stderr)
       --log-format FMT   "pretty" (default) or "json" (JSON Lines)
   -h, --help             show this help and exit
+  -V, --version          show the version and exit
 
-Exit codes: 0 all echoes received; 1 cannot connect, or the connection
-closed before every echo arrived; 2 bad command line.
+Exit codes: 0 all echoes received; 1 cannot connect (refused, untrusted
+certificate, handshake refused), or the connection closed before every echo
+arrived; 2 bad command line, bad --hex line or unreadable --file; 3 --file's
+echo differs; 130 interrupted (Ctrl-C).
 `;

@@ -1,14 +1,15 @@
 /**
- * `--cert FILE --key FILE`: reads the PEM files named on the command line so
- * that a missing, unreadable or obviously wrong file is reported as bad
- * input (server_args.ts turns a {@linkcode TlsFileError} into exit code 2)
- * before anything listens. Whether the key belongs to the certificate is
+ * `--cert FILE --key FILE` (and the client's `--ca FILE`): reads the PEM
+ * files named on the command line so that a missing, unreadable or
+ * obviously wrong file is reported as bad input (server_args.ts and
+ * client_args.ts turn a {@linkcode TlsFileError} into exit code 2) before
+ * anything listens or connects. Whether the key belongs to the certificate is
  * only known when the runtime loads the pair; lib/runtime/tls_errors.ts
  * lets the glue report that case as bad input too.
  */
 import { readFileSync } from "node:fs";
 import { messageOf } from "../core/errors.ts";
-import type { TlsCredentials } from "../config/options.ts";
+import type { TlsCredentials, TrustedCa } from "../config/options.ts";
 
 /** Reads a whole text file; injected so unit tests need no real files. */
 export type TextFileReader = (path: string) => string;
@@ -53,6 +54,20 @@ export function loadTlsCredentials(
     );
   }
   return { certFile, keyFile, cert, key };
+}
+
+/** The console client's `--ca FILE`: a readable PEM with a certificate. */
+export function loadTrustedCa(
+  file: string,
+  read: TextFileReader = readTextFile,
+): TrustedCa {
+  const pem = readPem("--ca", file, read);
+  if (!CERT_BEGIN.test(pem)) {
+    throw new TlsFileError(
+      `--ca: '${file}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  return { file, pem };
 }
 
 /** A TLS file is missing, unreadable or not what its option needs. */

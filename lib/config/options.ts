@@ -50,18 +50,46 @@ export interface ServerOptions extends ConnectionLimits {
   shutdownTimeout: number;
 }
 
+/**
+ * How the console client makes messages of its input: `text` sends each
+ * line as a text message; `binary` sends each line's bytes, exactly as read,
+ * as a binary message; `hex` reads each line as hex and sends those bytes.
+ */
+export type ClientMessageFormat = "text" | "binary" | "hex";
+
+/** `--ca FILE`: a PEM certificate (or bundle) the client trusts, read. */
+export interface TrustedCa {
+  readonly file: string;
+  readonly pem: string;
+}
+
 /** What the console client needs, already validated. */
 export interface ClientOptions {
   /** `ws://` or `wss://` URL of the echo server. */
   url: string;
-  /** Send each line as a binary message (its UTF-8 bytes) instead of text. */
-  binary: boolean;
+  /** How stdin lines and `--message` become messages. */
+  format: ClientMessageFormat;
   /** Send this one message instead of reading lines from stdin. */
   message: string | undefined;
-  /** Log each echo with its round-trip time. */
+  /** `--file`: send this file as one binary message and compare its echo. */
+  file: string | undefined;
+  /** `-H 'Name: value'`, in order, for the handshake request. */
+  headers: Array<[name: string, value: string]>;
+  /** `--protocol`: subprotocols to offer, in order of preference. */
+  protocols: string[];
+  /** `--origin`: the `Origin` header to send, as given. */
+  origin: string | undefined;
+  /** `-k`: accept any server certificate (wss://). */
+  insecure: boolean;
+  /** `--ca`: trust these certificates (instead of the system's list). */
+  ca: TrustedCa | undefined;
+  /** Log each echo with its round-trip time, and the response headers. */
   debug: boolean;
   logFormat: LogFormat;
 }
+
+/** How long the console client waits for the server's answer to its close. */
+export const CLIENT_CLOSE_TIMEOUT_MS = 2000;
 
 // --- Where to listen -------------------------------------------------------
 

@@ -37,6 +37,24 @@ export function hex(bytes: Uint8Array, separator = ""): string {
 }
 
 /**
+ * The bytes that `text` spells in hex, the inverse of {@linkcode hex}: two
+ * digits a byte, either case, with any whitespace between bytes ignored
+ * (`fffe`, `FF FE`, `ff fe\r`). `undefined` when it is not hex (an odd
+ * digit count, a character that is no hex digit, whitespace inside a byte).
+ */
+export function parseHex(text: string): Uint8Array | undefined {
+  const bytes = text.trim().split(/\s+/).filter((part) => part !== "");
+  const digits = bytes.join("");
+  if (bytes.some((part) => part.length % 2 !== 0)) return undefined;
+  if (!/^[0-9a-fA-F]*$/.test(digits)) return undefined;
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
+  }
+  return out;
+}
+
+/**
  * A byte count as the command line takes it: the largest binary unit that
  * divides it, e.g. `16MiB`, `64KiB`, `1GiB`, else plain bytes (`1000`).
  */

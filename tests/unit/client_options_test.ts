@@ -28,8 +28,14 @@ function usageMessage(args: string[]): string {
 Deno.test("client: a URL alone reads stdin as text lines", () => {
   assert.deepEqual(clientOptions(["ws://localhost:1234"]), {
     url: "ws://localhost:1234/",
-    binary: false,
+    format: "text",
     message: undefined,
+    file: undefined,
+    headers: [],
+    protocols: [],
+    origin: undefined,
+    insecure: false,
+    ca: undefined,
     debug: false,
     logFormat: "pretty",
   });
@@ -40,8 +46,14 @@ Deno.test("client: short and long flags, in any order", () => {
     clientOptions(["-b", "-d", "wss://[::1]:8443/echo", "-m", "Hello, world!"]),
     {
       url: "wss://[::1]:8443/echo",
-      binary: true,
+      format: "binary",
       message: "Hello, world!",
+      file: undefined,
+      headers: [],
+      protocols: [],
+      origin: undefined,
+      insecure: false,
+      ca: undefined,
       debug: true,
       logFormat: "pretty",
     },
@@ -79,4 +91,80 @@ Deno.test("client: a missing or non-WebSocket URL is a usage error", () => {
     usageMessage(["ws://h/", "--log-format", "xml"]),
     "--log-format must be 'pretty' or 'json', got 'xml'",
   );
+});
+
+Deno.test("client: handshake and TLS options", () => {
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const command = parseCommand(
+    [
+      "client",
+      "wss://h/",
+      "-H",
+      "X-A: 1",
+      "--header",
+      "x-b:two  words ",
+      "--protocol",
+      "chat",
+      "--protocol",
+      "v2.echo",
+      "--origin",
+      "https://a.example",
+      "-k",
+      "--ca",
+      "ca.pem",
+    ],
+    noEnv,
+    (path) => path === "ca.pem" ? pem : assert.fail(path),
+  );
+  assert.equal(command.kind, "client");
+  const { headers, protocols, origin, insecure, ca } = command.options;
+  assert.deepEqual(headers, [["X-A", "1"], ["x-b", "two  words"]]);
+  assert.deepEqual(protocols, ["chat", "v2.echo"]);
+  assert.equal(origin, "https://a.example");
+  assert.equal(insecure, true);
+  assert.deepEqual(ca, { file: "ca.pem", pem });
+  assert.deepEqual(parseCommand(["client", "-V"], noEnv), { kind: "version" });
+});
+
+Deno.test("client: message formats and what cannot be combined", () => {
+  assert.equal(clientOptions(["ws://h/", "--hex"]).format, "hex");
+  assert.equal(clientOptions(["ws://h/", "--file", "f.bin"]).file, "f.bin");
+  assert.equal(
+    clientOptions(["ws://h/", "--hex", "-m", "ff FE"]).message,
+    "ff FE",
+  );
+  assert.equal(
+    usageMessage(["ws://h/", "--hex", "-b"]),
+    "--binary (bytes as read) and --hex (hex text) cannot be used together",
+  );
+  assert.equal(
+    usageMessage(["ws://h/", "--file", "f", "-m", "x"]),
+    "--message and --file cannot be used together",
+  );
+  assert.equal(
+    usageMessage(["ws://h/", "--file", "f", "--hex"]),
+    "--file sends the file's bytes as they are; drop --hex",
+  );
+  assert.match(
+    usageMessage(["ws://h/", "--hex", "-m", "abc"]),
+    /^--message is not hex/,
+  );
+  assert.equal(
+    usageMessage(["ws://h/", "--protocol", "a b"]),
+    "--protocol must be a token (letters, digits, !#$%&'*+-.^_`|~), got 'a b'",
+  );
+  assert.equal(
+    usageMessage(["ws://h/", "--protocol", "a", "--protocol", "a"]),
+    "--protocol names must differ",
+  );
+  assert.match(
+    usageMessage(["ws://h/", "--origin", "a.example"]),
+    /^--origin must be an origin/,
+  );
+  for (const header of ["Host: x", "Upgrade: h2c", "Origin: https://a"]) {
+    assert.match(
+      usageMessage(["ws://h/", "-H", header]),
+      /^-H\/--header cannot set /,
+    );
+  }
 });

@@ -4,11 +4,8 @@
  * that a refusal never disturbs clients that are already connected.
  */
 import assert from "node:assert/strict";
-import {
-  RUNTIMES,
-  type ServerProcess,
-  startServer,
-} from "../helpers/server.ts";
+import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 import {
   handshakeHead,
@@ -42,9 +39,9 @@ async function handshakeUntilAdmitted(
   }
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --origin: listed origins get in, others 403, no Origin allowed by default`, async (t) => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --origin: listed origins get in, others 403, no Origin allowed by default`, async (t) => {
+    await using server = await startServer(target, {
       args: [
         "--origin",
         "https://good.example",
@@ -101,8 +98,8 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] --require-origin: a handshake without Origin gets 403`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --require-origin: a handshake without Origin gets 403`, async () => {
+    await using server = await startServer(target, {
       args: ["--origin", "https://good.example", "--require-origin"],
     });
     const missing = await handshake(server);
@@ -112,8 +109,8 @@ for (const runtime of RUNTIMES) {
     assert.equal(listed.status, 101);
   });
 
-  Deno.test(`[${runtime}] --protocol: answers the client's first supported offer, never an unoffered one`, async (t) => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --protocol: answers the client's first supported offer, never an unoffered one`, async (t) => {
+    await using server = await startServer(target, {
       args: ["--protocol", "chat.v2", "--protocol", "chat.v1"],
     });
     const cases: Array<[offer: string | undefined, answer: string | null]> = [
@@ -154,16 +151,16 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] without --protocol no subprotocol is answered, even when offered`, async () => {
+  Deno.test(`[${target.name}] without --protocol no subprotocol is answered, even when offered`, async () => {
     // Bun would answer the first offered one by itself.
-    await using server = await startServer(runtime);
+    await using server = await startServer(target);
     const response = await handshake(server, ["Sec-WebSocket-Protocol: a, b"]);
     assert.equal(response.status, 101);
     assert.equal(response.headers.get("sec-websocket-protocol"), null);
   });
 
-  Deno.test(`[${runtime}] --max-clients: when full, 503 with Retry-After; existing clients keep echoing`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: when full, 503 with Retry-After; existing clients keep echoing`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "2"],
     });
     await using first = await connect(server.url);
@@ -187,8 +184,8 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] --max-clients: a burst of handshakes admits exactly the limit`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: a burst of handshakes admits exactly the limit`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "2"],
     });
     // All five are in flight together, before any socket has opened.
@@ -206,8 +203,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] --max-clients: a client that drops TCP mid-handshake gives its slot back`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: a client that drops TCP mid-handshake gives its slot back`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "1"],
     });
     // Send the handshake and vanish without reading the 101.

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MAIN, ServerProcess } from "../helpers/server.ts";
+import { DENO } from "../helpers/targets.ts";
 import { connect, pattern } from "../helpers/ws.ts";
 
 /** `deno serve --port 0 main.ts`, nothing else; resolves once it serves. */
@@ -16,7 +17,7 @@ async function startBareServe(): Promise<ServerProcess> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const server = new ServerProcess("deno", child);
+  const server = new ServerProcess(DENO, child);
   try {
     // The default, human-readable log line.
     const line = await server.stderr.waitFor((l) => l.includes("serving on"));

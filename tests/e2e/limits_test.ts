@@ -7,11 +7,10 @@ import assert from "node:assert/strict";
 import {
   type LogRecordJson,
   runCli,
-  type RuntimeName,
-  RUNTIMES,
   type ServerProcess,
   startServer,
 } from "../helpers/server.ts";
+import { type Target, TARGETS } from "../helpers/targets.ts";
 import {
   closeCodeOf,
   closePayload,
@@ -62,15 +61,15 @@ async function waitForRecords(
 }
 
 /** Bun closes with 1009 natively, giving its own reason. */
-function tooBigReason(runtime: RuntimeName): string {
-  return runtime === "bun"
+function tooBigReason(target: Target): string {
+  return target.runtime === "bun"
     ? "Received too big message"
     : `message exceeds ${MAX_MESSAGE} bytes`;
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --max-message: messages up to the limit are echoed, larger ones close with 1009`, async (t) => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --max-message: messages up to the limit are echoed, larger ones close with 1009`, async (t) => {
+    await using server = await startServer(target, {
       args: ["--max-message", String(MAX_MESSAGE)],
     });
     await using steady = await connect(server.url);
@@ -100,7 +99,7 @@ for (const runtime of RUNTIMES) {
         client.send(message);
         const closed = await client.closed;
         assert.equal(closed.code, 1009);
-        assert.equal(closed.reason, tooBigReason(runtime));
+        assert.equal(closed.reason, tooBigReason(target));
       });
     }
 
@@ -143,9 +142,9 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] --max-buffered: a client that sends but never reads is closed with 1008, memory stays bounded`, async () => {
+  Deno.test(`[${target.name}] --max-buffered: a client that sends but never reads is closed with 1008, memory stays bounded`, async () => {
     const maxBuffered = 1024 * 1024;
-    await using server = await startServer(runtime, {
+    await using server = await startServer(target, {
       args: ["--max-buffered", String(maxBuffered)],
     });
     await using steady = await connect(server.url);
@@ -188,7 +187,7 @@ for (const runtime of RUNTIMES) {
     flooder.resumeReading();
     const { closeCode, echoedBytes } = await readToClose(flooder);
     assert.ok(echoedBytes < sent, `${echoedBytes} of ${sent} bytes echoed`);
-    if (runtime === "bun") {
+    if (target.runtime === "bun") {
       assert.equal(closeCode, 1008);
     } else {
       // KNOWN DENO BEHAVIOUR: Deno drops TCP right after our close frame
@@ -211,7 +210,7 @@ for (const runtime of RUNTIMES) {
     assert.equal(await steady.echo("after"), "after");
   });
 
-  Deno.test(`[${runtime}] limit flags reject bad values with exit code 2`, async (t) => {
+  Deno.test(`[${target.name}] limit flags reject bad values with exit code 2`, async (t) => {
     const cases: Array<[string[], string]> = [
       [
         ["--max-message", "0"],
@@ -249,7 +248,7 @@ for (const runtime of RUNTIMES) {
     ];
     for (const [args, message] of cases) {
       await t.step(args.join(" "), async () => {
-        const result = await runCli(runtime, args);
+        const result = await runCli(target, args);
         assert.equal(result.code, 2);
         // The last line: `deno run` prints a warning of its own first.
         const lines = result.stderr.trimEnd().split("\n");

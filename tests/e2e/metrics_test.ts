@@ -3,7 +3,8 @@
  * every family, and counts that match real traffic, closes and refusals.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { connect, pattern, waitForHealth } from "../helpers/ws.ts";
 import { handshakeHead, rawRequest } from "../helpers/raw_http.ts";
 
@@ -35,9 +36,9 @@ function parseExposition(text: string): Map<string, number> {
   return samples;
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] /metrics counts clients, messages, bytes, closes by code and refusals`, async () => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] /metrics counts clients, messages, bytes, closes by code and refusals`, async () => {
+    await using server = await startServer(target, {
       args: ["--origin", "https://good.example"],
     });
     await using steady = await connect(server.url);
@@ -105,12 +106,12 @@ for (const runtime of RUNTIMES) {
     const info = [...samples.keys()].find((k) =>
       k.startsWith("wsecho_build_info")
     );
-    assert.match(info!, new RegExp(`runtime="${runtime}"`));
+    assert.match(info!, new RegExp(`runtime="${target.runtime}"`));
     assert.equal(await steady.echo("still here"), "still here");
   });
 
-  Deno.test(`[${runtime}] /metrics answers HEAD without a body and other methods with 405`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] /metrics answers HEAD without a body and other methods with 405`, async () => {
+    await using server = await startServer(target);
     const head = await fetch(`${server.http}/metrics`, { method: "HEAD" });
     assert.equal(head.status, 200);
     assert.equal(await head.text(), "");

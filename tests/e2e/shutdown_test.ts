@@ -7,7 +7,8 @@
  * exiting. A second signal exits at once with code 1.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { closeCodeOf, Opcode, RawClient } from "../helpers/raw_ws.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 
@@ -18,11 +19,11 @@ const SLACK_MS = 500;
 /** "At once", generously, for the same reason. */
 const AT_ONCE_MS = 1000;
 
-for (const runtime of RUNTIMES) {
+for (const target of TARGETS) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.test(`[${runtime}] ${signal}: every client gets close 1001, then the process exits 0`, async () => {
+    Deno.test(`[${target.name}] ${signal}: every client gets close 1001, then the process exits 0`, async () => {
       const timeout = 3;
-      await using server = await startServer(runtime, {
+      await using server = await startServer(target, {
         args: ["--shutdown-timeout", String(timeout)],
       });
       const clients = await Promise.all(
@@ -50,10 +51,10 @@ for (const runtime of RUNTIMES) {
     });
   }
 
-  if (runtime === "deno") {
-    Deno.test(`[${runtime}] while draining: /healthz says draining, upgrades get 503, and a client that never answers the close does not hold the exit`, async () => {
+  if (target.runtime === "deno") {
+    Deno.test(`[${target.name}] while draining: /healthz says draining, upgrades get 503, and a client that never answers the close does not hold the exit`, async () => {
       const timeout = 3;
-      await using server = await startServer(runtime, {
+      await using server = await startServer(target, {
         args: ["--shutdown-timeout", String(timeout)],
       });
       // A raw client: it reads the close frame but never answers it.
@@ -94,8 +95,8 @@ for (const runtime of RUNTIMES) {
       );
     });
   } else {
-    Deno.test(`[${runtime}] a client that never answers the close does not hold the exit (Bun does not wait for it at all)`, async () => {
-      await using server = await startServer(runtime, {
+    Deno.test(`[${target.name}] a client that never answers the close does not hold the exit (Bun does not wait for it at all)`, async () => {
+      await using server = await startServer(target, {
         args: ["--shutdown-timeout", "5"],
       });
       using stubborn = await RawClient.connect(server.port);
@@ -118,13 +119,15 @@ for (const runtime of RUNTIMES) {
 
   Deno.test({
     name:
-      `[${runtime}] a second signal during the wait exits at once with code 1` +
-      (runtime === "bun" ? " (IGNORED: Bun never waits after the first)" : ""),
+      `[${target.name}] a second signal during the wait exits at once with code 1` +
+      (target.runtime === "bun"
+        ? " (IGNORED: Bun never waits after the first)"
+        : ""),
     // Bun never waits after the first signal (see above): there is no
     // window for a second one, so this can only run on Deno.
-    ignore: runtime === "bun",
+    ignore: target.runtime === "bun",
   }, async () => {
-    await using server = await startServer(runtime, {
+    await using server = await startServer(target, {
       args: ["--shutdown-timeout", "30"],
     });
     using stubborn = await RawClient.connect(server.port);

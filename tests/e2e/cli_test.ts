@@ -4,9 +4,44 @@
  */
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
-import { runCli, startServer } from "../helpers/server.ts";
-import { TARGETS } from "../helpers/targets.ts";
+import {
+  launchServer,
+  runCli,
+  serverCommand,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
+import { type Target, TARGETS } from "../helpers/targets.ts";
+import { freePort } from "../helpers/net.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
+
+/**
+ * Starts the server with no --port, so that $PORT decides. The port is free
+ * when picked but may be taken before the server binds it: only then is
+ * another tried; any other failure (a crash with PORT set) is thrown.
+ */
+async function startOnEnvPort(
+  target: Target,
+): Promise<{ server: ServerProcess; port: number }> {
+  const [command, args] = serverCommand(target.runtime, [
+    "--log-format",
+    "json",
+    ...target.args,
+  ]);
+  for (let attempt = 1;; attempt++) {
+    const port = freePort();
+    try {
+      const server = await launchServer(target, command, args, {
+        env: { PORT: String(port) },
+      });
+      return { server, port };
+    } catch (error) {
+      const taken = `cannot listen on 0.0.0.0:${port}: address already in use`;
+      if (attempt < 5 && String(error).includes(taken)) continue;
+      throw error;
+    }
+  }
+}
 
 for (const target of TARGETS) {
   Deno.test(`[${target.name}] --help prints usage on stdout and exits 0`, async () => {
@@ -81,18 +116,47 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`[${target.name}] PORT from the environment is honoured`, async () => {
-    // Find a free port by letting the OS pick one and releasing it.
-    const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-    const port = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    await using server = await startServer(target, {
-      env: { PORT: String(port) },
-      args: [],
-    }).catch(() => startServer(target)); // the port was taken meanwhile
-    assert.ok(server.port > 0);
-    if (server.port !== port) return;
+    const { server, port } = await startOnEnvPort(target);
+    await using _ = server;
     const record = await server.waitForLog("listening on");
     assert.equal(record.properties.url, `ws://0.0.0.0:${port}/`);
+    await using client = await connect(server.url);
+    assert.equal(await client.echo("via $PORT"), "via $PORT");
+  });
+
+  Deno.test(`[${target.name}] a port it may not bind: "permission denied" and exit 1`, async () => {
+    // Tests run as root, which may bind any port; without the capability
+    // CAP_NET_BIND_SERVICE (dropped from the bounding set, so not even root
+    // regains it on exec) binding a port below 1024 fails with EACCES.
+    const [command, args] = serverCommand(target.runtime, [
+      "--port",
+      "1",
+      "--host",
+      "127.0.0.1",
+      "--log-format",
+      "json",
+      ...target.args,
+    ]);
+    const { code, stdout, stderr } = await new Deno.Command("setpriv", {
+      args: [
+        "--bounding-set=-net_bind_service",
+        "--inh-caps=-net_bind_service",
+        "--",
+        command,
+        ...args,
+      ],
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.equal(new TextDecoder().decode(stdout), "");
+    const record = JSON.parse(text.trim().split("\n").at(-1)!);
+    assert.equal(record.level, "ERROR");
+    assert.equal(
+      record.message,
+      "cannot listen on 127.0.0.1:1: permission denied",
+    );
+    assert.ok(!text.includes("    at "), "no stack trace");
   });
 
   Deno.test(`[${target.name}] start-up line: URL, runtime, version; every log line is JSON`, async () => {

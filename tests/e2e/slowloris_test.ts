@@ -14,6 +14,8 @@ import { RawClient, upgradeRequest } from "../helpers/raw_ws.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 
 const HALF_SENT = 50;
+/** How long Deno's stalled handshakes must stay open (as long as Bun's wait). */
+const DENO_HOLD_MS = 15_000;
 
 for (const target of TARGETS) {
   Deno.test(`[${target.name}] half-sent handshakes do not block other clients`, async () => {
@@ -48,11 +50,21 @@ for (const target of TARGETS) {
         assert.ok(ends.every(Boolean), "Bun closes every stalled handshake");
         assert.ok(elapsed >= 8000, `closed too early, after ${elapsed} ms`);
       } else if (builtinEngine(target) === "deno") {
-        // KNOWN DENO LIMITATION: no handshake timeout; they stay open.
+        // KNOWN DENO LIMITATION: no handshake timeout; they stay open. Held
+        // past Bun's 10-12 s, so that a timeout Deno might add shows here.
         const ends = await Promise.all(
-          stalled.map((client) => client.closedWithin(2000)),
+          stalled.map((client) =>
+            client.closedWithin(DENO_HOLD_MS - (Date.now() - openedAt))
+          ),
         );
-        assert.ok(ends.every((closed) => !closed));
+        const elapsed = Date.now() - openedAt;
+        assert.ok(
+          ends.every((closed) => !closed),
+          `Deno closed ${
+            ends.filter(Boolean).length
+          } stalled handshakes within ${elapsed} ms: update docs/runtimes.md`,
+        );
+        assert.ok(elapsed >= DENO_HOLD_MS, `held only ${elapsed} ms`);
       } else {
         assert.fail(
           `${target.name}: say here how this engine ends stalled handshakes`,

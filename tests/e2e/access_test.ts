@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { TARGETS } from "../helpers/targets.ts";
+import { startDenoServe } from "../helpers/deno_serve.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 import {
   handshakeHead,
@@ -39,63 +40,71 @@ async function handshakeUntilAdmitted(
   }
 }
 
+const ORIGIN_ARGS = [
+  "--origin",
+  "https://good.example",
+  "--origin",
+  "http://localhost:8080",
+];
+
+/** What a server started with ORIGIN_ARGS must do with each Origin. */
+async function checkOrigins(
+  server: ServerProcess,
+  t: Deno.TestContext,
+): Promise<void> {
+  await using steady = await connect(server.url); // sends no Origin
+
+  for (
+    const origin of [
+      "https://good.example",
+      "HTTPS://Good.Example:443",
+      "http://localhost:8080",
+    ]
+  ) {
+    await t.step(`Origin: ${origin} → 101`, async () => {
+      assert.equal(
+        (await handshake(server, [`Origin: ${origin}`])).status,
+        101,
+      );
+    });
+  }
+  for (
+    const origin of [
+      "https://evil.example",
+      "https://good.example.evil.example",
+      "http://good.example",
+      "http://localhost:8081",
+      "null",
+      "not an origin",
+    ]
+  ) {
+    await t.step(`Origin: ${origin} → 403`, async () => {
+      const response = await handshake(server, [`Origin: ${origin}`]);
+      assert.equal(response.status, 403);
+      assert.equal(response.body, "Origin not allowed\n");
+      assert.equal(response.headers.get("sec-websocket-accept"), null);
+    });
+  }
+  await t.step("no Origin header → 101", async () => {
+    assert.equal((await handshake(server)).status, 101);
+  });
+  await t.step(
+    "the connected client still echoes; 6 refusals counted",
+    async () => {
+      assert.equal(await steady.echo("still here"), "still here");
+      const health = await waitForHealth(server.http, (h) => h.clients === 1);
+      assert.equal(
+        (health.refusedUpgrades as Record<string, number>).origin,
+        6,
+      );
+    },
+  );
+}
+
 for (const target of TARGETS) {
   Deno.test(`[${target.name}] --origin: listed origins get in, others 403, no Origin allowed by default`, async (t) => {
-    await using server = await startServer(target, {
-      args: [
-        "--origin",
-        "https://good.example",
-        "--origin",
-        "http://localhost:8080",
-      ],
-    });
-    await using steady = await connect(server.url); // sends no Origin
-
-    for (
-      const origin of [
-        "https://good.example",
-        "HTTPS://Good.Example:443",
-        "http://localhost:8080",
-      ]
-    ) {
-      await t.step(`Origin: ${origin} → 101`, async () => {
-        assert.equal(
-          (await handshake(server, [`Origin: ${origin}`])).status,
-          101,
-        );
-      });
-    }
-    for (
-      const origin of [
-        "https://evil.example",
-        "https://good.example.evil.example",
-        "http://good.example",
-        "http://localhost:8081",
-        "null",
-        "not an origin",
-      ]
-    ) {
-      await t.step(`Origin: ${origin} → 403`, async () => {
-        const response = await handshake(server, [`Origin: ${origin}`]);
-        assert.equal(response.status, 403);
-        assert.equal(response.body, "Origin not allowed\n");
-        assert.equal(response.headers.get("sec-websocket-accept"), null);
-      });
-    }
-    await t.step("no Origin header → 101", async () => {
-      assert.equal((await handshake(server)).status, 101);
-    });
-    await t.step(
-      "the connected client still echoes; 6 refusals counted",
-      async () => {
-        assert.equal(await steady.echo("still here"), "still here");
-        const health = await waitForHealth(server.http, (h) => h.clients === 1);
-        assert.equal(
-          (health.refusedUpgrades as Record<string, number>).origin,
-          6,
-        );
-      },
-    );
+    await using server = await startServer(target, { args: ORIGIN_ARGS });
+    await checkOrigins(server, t);
   });
 
   Deno.test(`[${target.name}] --require-origin: a handshake without Origin gets 403`, async () => {
@@ -218,3 +227,10 @@ for (const target of TARGETS) {
     admitted.conn.close();
   });
 }
+
+// The runtime matrix (docs/runtimes.md) says origin checks work under
+// `deno serve` too: the same checks, on the default export.
+Deno.test("[deno serve] --origin: listed origins get in, others 403, no Origin allowed by default", async (t) => {
+  await using server = await startDenoServe({ args: ORIGIN_ARGS });
+  await checkOrigins(server, t);
+});

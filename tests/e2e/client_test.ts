@@ -11,6 +11,7 @@ import {
 import { TARGETS } from "../helpers/targets.ts";
 import type { RuntimeName } from "../helpers/server.ts";
 import { freePort } from "../helpers/net.ts";
+import { waitForHealth } from "../helpers/ws.ts";
 
 interface ClientRun {
   code: number;
@@ -139,6 +140,30 @@ for (const target of TARGETS) {
     assert.match(
       run.stderr,
       new RegExp(`^wsecho client: cannot connect to ${url}.*\\n$`),
+    );
+  });
+
+  Deno.test(`[${target.name}] client: a handshake the server refuses (403) exits 1 with one line`, async () => {
+    // --require-origin turns away a client that sends no Origin, as this
+    // console client does not; the refusal is the server's, not the network's.
+    await using server = await startServer(target, {
+      args: ["--origin", "https://good.example", "--require-origin"],
+    });
+    const run = await runClient(target.runtime, [server.url], "never sent\n");
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.match(
+      run.stderr,
+      // The rest is the runtime's own words; both name the status.
+      new RegExp(
+        `^wsecho client: cannot connect to ${server.url}: .*\\b403\\n$`,
+      ),
+    );
+    const health = await waitForHealth(server.http, () => true);
+    assert.equal(
+      (health.refusedUpgrades as Record<string, number>).origin,
+      1,
+      "refused by the server",
     );
   });
 

@@ -4,7 +4,8 @@
  * listens anyway.
  */
 import assert from "node:assert/strict";
-import { runCli, RUNTIMES } from "../helpers/server.ts";
+import { runCli } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 
 const mine = await makeCertificate("wsecho-mine");
@@ -83,11 +84,11 @@ const BAD_INPUTS: BadInput[] = [
   },
 ];
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] bad access and TLS options exit 2 with one line`, async (t) => {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] bad access and TLS options exit 2 with one line`, async (t) => {
     for (const bad of BAD_INPUTS) {
       await t.step(bad.name, async () => {
-        const result = await runCli(runtime, [
+        const result = await runCli(target, [
           "--port",
           "0",
           "--host",

@@ -4,11 +4,9 @@
  * that a refusal never disturbs clients that are already connected.
  */
 import assert from "node:assert/strict";
-import {
-  RUNTIMES,
-  type ServerProcess,
-  startServer,
-} from "../helpers/server.ts";
+import { type ServerProcess, startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
+import { startDenoServe } from "../helpers/deno_serve.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 import {
   handshakeHead,
@@ -42,67 +40,75 @@ async function handshakeUntilAdmitted(
   }
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --origin: listed origins get in, others 403, no Origin allowed by default`, async (t) => {
-    await using server = await startServer(runtime, {
-      args: [
-        "--origin",
-        "https://good.example",
-        "--origin",
-        "http://localhost:8080",
-      ],
-    });
-    await using steady = await connect(server.url); // sends no Origin
+const ORIGIN_ARGS = [
+  "--origin",
+  "https://good.example",
+  "--origin",
+  "http://localhost:8080",
+];
 
-    for (
-      const origin of [
-        "https://good.example",
-        "HTTPS://Good.Example:443",
-        "http://localhost:8080",
-      ]
-    ) {
-      await t.step(`Origin: ${origin} → 101`, async () => {
-        assert.equal(
-          (await handshake(server, [`Origin: ${origin}`])).status,
-          101,
-        );
-      });
-    }
-    for (
-      const origin of [
-        "https://evil.example",
-        "https://good.example.evil.example",
-        "http://good.example",
-        "http://localhost:8081",
-        "null",
-        "not an origin",
-      ]
-    ) {
-      await t.step(`Origin: ${origin} → 403`, async () => {
-        const response = await handshake(server, [`Origin: ${origin}`]);
-        assert.equal(response.status, 403);
-        assert.equal(response.body, "Origin not allowed\n");
-        assert.equal(response.headers.get("sec-websocket-accept"), null);
-      });
-    }
-    await t.step("no Origin header → 101", async () => {
-      assert.equal((await handshake(server)).status, 101);
+/** What a server started with ORIGIN_ARGS must do with each Origin. */
+async function checkOrigins(
+  server: ServerProcess,
+  t: Deno.TestContext,
+): Promise<void> {
+  await using steady = await connect(server.url); // sends no Origin
+
+  for (
+    const origin of [
+      "https://good.example",
+      "HTTPS://Good.Example:443",
+      "http://localhost:8080",
+    ]
+  ) {
+    await t.step(`Origin: ${origin} → 101`, async () => {
+      assert.equal(
+        (await handshake(server, [`Origin: ${origin}`])).status,
+        101,
+      );
     });
-    await t.step(
-      "the connected client still echoes; 6 refusals counted",
-      async () => {
-        assert.equal(await steady.echo("still here"), "still here");
-        const health = await waitForHealth(server.http, (h) => h.clients === 1);
-        assert.equal(
-          (health.refusedUpgrades as Record<string, number>).origin,
-          6,
-        );
-      },
-    );
+  }
+  for (
+    const origin of [
+      "https://evil.example",
+      "https://good.example.evil.example",
+      "http://good.example",
+      "http://localhost:8081",
+      "null",
+      "not an origin",
+    ]
+  ) {
+    await t.step(`Origin: ${origin} → 403`, async () => {
+      const response = await handshake(server, [`Origin: ${origin}`]);
+      assert.equal(response.status, 403);
+      assert.equal(response.body, "Origin not allowed\n");
+      assert.equal(response.headers.get("sec-websocket-accept"), null);
+    });
+  }
+  await t.step("no Origin header → 101", async () => {
+    assert.equal((await handshake(server)).status, 101);
+  });
+  await t.step(
+    "the connected client still echoes; 6 refusals counted",
+    async () => {
+      assert.equal(await steady.echo("still here"), "still here");
+      const health = await waitForHealth(server.http, (h) => h.clients === 1);
+      assert.equal(
+        (health.refusedUpgrades as Record<string, number>).origin,
+        6,
+      );
+    },
+  );
+}
+
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --origin: listed origins get in, others 403, no Origin allowed by default`, async (t) => {
+    await using server = await startServer(target, { args: ORIGIN_ARGS });
+    await checkOrigins(server, t);
   });
 
-  Deno.test(`[${runtime}] --require-origin: a handshake without Origin gets 403`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --require-origin: a handshake without Origin gets 403`, async () => {
+    await using server = await startServer(target, {
       args: ["--origin", "https://good.example", "--require-origin"],
     });
     const missing = await handshake(server);
@@ -112,8 +118,8 @@ for (const runtime of RUNTIMES) {
     assert.equal(listed.status, 101);
   });
 
-  Deno.test(`[${runtime}] --protocol: answers the client's first supported offer, never an unoffered one`, async (t) => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --protocol: answers the client's first supported offer, never an unoffered one`, async (t) => {
+    await using server = await startServer(target, {
       args: ["--protocol", "chat.v2", "--protocol", "chat.v1"],
     });
     const cases: Array<[offer: string | undefined, answer: string | null]> = [
@@ -154,16 +160,16 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] without --protocol no subprotocol is answered, even when offered`, async () => {
+  Deno.test(`[${target.name}] without --protocol no subprotocol is answered, even when offered`, async () => {
     // Bun would answer the first offered one by itself.
-    await using server = await startServer(runtime);
+    await using server = await startServer(target);
     const response = await handshake(server, ["Sec-WebSocket-Protocol: a, b"]);
     assert.equal(response.status, 101);
     assert.equal(response.headers.get("sec-websocket-protocol"), null);
   });
 
-  Deno.test(`[${runtime}] --max-clients: when full, 503 with Retry-After; existing clients keep echoing`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: when full, 503 with Retry-After; existing clients keep echoing`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "2"],
     });
     await using first = await connect(server.url);
@@ -187,8 +193,8 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] --max-clients: a burst of handshakes admits exactly the limit`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: a burst of handshakes admits exactly the limit`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "2"],
     });
     // All five are in flight together, before any socket has opened.
@@ -206,8 +212,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] --max-clients: a client that drops TCP mid-handshake gives its slot back`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] --max-clients: a client that drops TCP mid-handshake gives its slot back`, async () => {
+    await using server = await startServer(target, {
       args: ["--max-clients", "1"],
     });
     // Send the handshake and vanish without reading the 101.
@@ -221,3 +227,10 @@ for (const runtime of RUNTIMES) {
     admitted.conn.close();
   });
 }
+
+// The runtime matrix (docs/runtimes.md) says origin checks work under
+// `deno serve` too: the same checks, on the default export.
+Deno.test("[deno serve] --origin: listed origins get in, others 403, no Origin allowed by default", async (t) => {
+  await using server = await startDenoServe({ args: ORIGIN_ARGS });
+  await checkOrigins(server, t);
+});

@@ -18,6 +18,7 @@ import {
   ROOT,
   type RuntimeName,
 } from "../helpers/server.ts";
+import { BUN, DENO } from "../helpers/targets.ts";
 import { connect, pattern } from "../helpers/ws.ts";
 
 const tasks: Record<string, string> = config.tasks;
@@ -138,7 +139,7 @@ for (const runtime of ["bun", "deno"] as const) {
     async fn() {
       const binary = await builders[runtime]();
       await using server = await launchServer(
-        runtime,
+        runtime === "deno" ? DENO : BUN,
         binary,
         ["--port", "0", "--log-format", "json"],
         { cwd: runDir },

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { waitForHealth } from "../helpers/ws.ts";
 
 const chromium = findChromium();
@@ -47,14 +48,14 @@ async function send(page: Page, id: string, text: string): Promise<void> {
 const has = (dir: string, type: string) =>
   `document.querySelector('#log li[data-dir="${dir}"][data-type="${type}"]')`;
 
-for (const runtime of RUNTIMES) {
+for (const target of TARGETS) {
   Deno.test({
     name:
-      `[${runtime}] browser page in headless Chromium: connect, echo text and binary, disconnect${suffix}`,
+      `[${target.name}] browser page in headless Chromium: connect, echo text and binary, disconnect${suffix}`,
     ignore: missing,
     async fn() {
       assert.ok(chromium, "CI must have chromium: .ci/run installs it");
-      await using server = await startServer(runtime);
+      await using server = await startServer(target);
       await using browser = await Chromium.launch(chromium);
       const page = await browser.open(`${server.http}/`);
 

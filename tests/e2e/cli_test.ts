@@ -4,13 +4,49 @@
  */
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
-import { runCli, RUNTIMES, startServer } from "../helpers/server.ts";
+import {
+  launchServer,
+  runCli,
+  serverCommand,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
+import { type Target, TARGETS } from "../helpers/targets.ts";
+import { freePort } from "../helpers/net.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --help prints usage on stdout and exits 0`, async () => {
+/**
+ * Starts the server with no --port, so that $PORT decides. The port is free
+ * when picked but may be taken before the server binds it: only then is
+ * another tried; any other failure (a crash with PORT set) is thrown.
+ */
+async function startOnEnvPort(
+  target: Target,
+): Promise<{ server: ServerProcess; port: number }> {
+  const [command, args] = serverCommand(target.runtime, [
+    "--log-format",
+    "json",
+    ...target.args,
+  ]);
+  for (let attempt = 1;; attempt++) {
+    const port = freePort();
+    try {
+      const server = await launchServer(target, command, args, {
+        env: { PORT: String(port) },
+      });
+      return { server, port };
+    } catch (error) {
+      const taken = `cannot listen on 0.0.0.0:${port}: address already in use`;
+      if (attempt < 5 && String(error).includes(taken)) continue;
+      throw error;
+    }
+  }
+}
+
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --help prints usage on stdout and exits 0`, async () => {
     for (const flag of ["--help", "-h"]) {
-      const { code, stdout, stderr } = await runCli(runtime, [flag]);
+      const { code, stdout, stderr } = await runCli(target, [flag]);
       assert.equal(code, 0);
       assert.match(stdout, /^Usage: wsecho \[options\]/);
       assert.match(stdout, /-p, --port PORT/);
@@ -18,18 +54,18 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] --version names the version and the runtime`, async () => {
-    const { code, stdout } = await runCli(runtime, ["-V"]);
+  Deno.test(`[${target.name}] --version names the version and the runtime`, async () => {
+    const { code, stdout } = await runCli(target, ["-V"]);
     assert.equal(code, 0);
     assert.match(
       stdout,
       new RegExp(
-        `^wsecho ${config.version} \\(${runtime} \\d+\\.\\d+\\.\\d+\\)\\n$`,
+        `^wsecho ${config.version} \\(${target.runtime} \\d+\\.\\d+\\.\\d+\\)\\n$`,
       ),
     );
   });
 
-  Deno.test(`[${runtime}] bad input: one line on stderr, exit 2, no stack trace`, async () => {
+  Deno.test(`[${target.name}] bad input: one line on stderr, exit 2, no stack trace`, async () => {
     const cases: Array<[string[], string, Record<string, string>?]> = [
       [
         ["--port", "abc"],
@@ -52,16 +88,16 @@ for (const runtime of RUNTIMES) {
       }],
     ];
     for (const [args, message, env] of cases) {
-      const { code, stdout, stderr } = await runCli(runtime, args, env);
+      const { code, stdout, stderr } = await runCli(target, args, env);
       assert.equal(code, 2, `${args}: ${stderr}`);
       assert.equal(stderr, `wsecho: ${message} (see 'wsecho --help')\n`);
       assert.equal(stdout, "");
     }
   });
 
-  Deno.test(`[${runtime}] a port in use: a clear error and exit 1`, async () => {
-    await using busy = await startServer(runtime);
-    const { code, stderr } = await runCli(runtime, [
+  Deno.test(`[${target.name}] a port in use: a clear error and exit 1`, async () => {
+    await using busy = await startServer(target);
+    const { code, stderr } = await runCli(target, [
       "--port",
       String(busy.port),
       "--host",
@@ -79,27 +115,64 @@ for (const runtime of RUNTIMES) {
     assert.ok(!stderr.includes("    at "), "no stack trace");
   });
 
-  Deno.test(`[${runtime}] PORT from the environment is honoured`, async () => {
-    // Find a free port by letting the OS pick one and releasing it.
-    const probe = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-    const port = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    await using server = await startServer(runtime, {
-      env: { PORT: String(port) },
-      args: [],
-    }).catch(() => startServer(runtime)); // the port was taken meanwhile
-    assert.ok(server.port > 0);
-    if (server.port !== port) return;
+  Deno.test(`[${target.name}] PORT from the environment is honoured`, async () => {
+    const { server, port } = await startOnEnvPort(target);
+    await using _ = server;
     const record = await server.waitForLog("listening on");
     assert.equal(record.properties.url, `ws://0.0.0.0:${port}/`);
+    await using client = await connect(server.url);
+    assert.equal(await client.echo("via $PORT"), "via $PORT");
   });
 
-  Deno.test(`[${runtime}] start-up line: URL, runtime, version; every log line is JSON`, async () => {
-    await using server = await startServer(runtime, { args: ["--debug"] });
+  Deno.test(`[${target.name}] a port it may not bind: "permission denied" and exit 1`, async () => {
+    // Tests run as root, which may bind any port; without the capability
+    // CAP_NET_BIND_SERVICE (dropped from the bounding set, so not even root
+    // regains it on exec) binding a port below 1024 fails with EACCES.
+    const [command, args] = serverCommand(target.runtime, [
+      "--port",
+      "1",
+      "--host",
+      "127.0.0.1",
+      "--log-format",
+      "json",
+      ...target.args,
+    ]);
+    // As any other user the port is out of reach already (and setpriv
+    // could not drop the capability).
+    const [program, programArgs] = Deno.uid() === 0
+      ? [
+        "setpriv",
+        [
+          "--bounding-set=-net_bind_service",
+          "--inh-caps=-net_bind_service",
+          "--",
+          command,
+          ...args,
+        ],
+      ]
+      : [command, args];
+    const { code, stdout, stderr } = await new Deno.Command(program, {
+      args: programArgs,
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.equal(new TextDecoder().decode(stdout), "");
+    const record = JSON.parse(text.trim().split("\n").at(-1)!);
+    assert.equal(record.level, "ERROR");
+    assert.equal(
+      record.message,
+      "cannot listen on 127.0.0.1:1: permission denied",
+    );
+    assert.ok(!text.includes("    at "), "no stack trace");
+  });
+
+  Deno.test(`[${target.name}] start-up line: URL, runtime, version; every log line is JSON`, async () => {
+    await using server = await startServer(target, { args: ["--debug"] });
     const start = await server.waitForLog("listening on");
     assert.equal(start.level, "INFO");
     assert.match(String(start.properties.url), /^ws:\/\/0\.0\.0\.0:\d+\/$/);
-    assert.equal(start.properties.runtime, runtime);
+    assert.equal(start.properties.runtime, target.runtime);
     assert.match(String(start.properties.runtimeVersion), /^\d+\.\d+\.\d+/);
     assert.equal(start.properties.version, config.version);
     {
@@ -113,8 +186,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] --debug logs connect, each message and disconnect`, async () => {
-    await using server = await startServer(runtime, { args: ["-d"] });
+  Deno.test(`[${target.name}] --debug logs connect, each message and disconnect`, async () => {
+    await using server = await startServer(target, { args: ["-d"] });
     {
       await using client = await connect(server.url);
       await client.echo("hello\nworld");
@@ -140,8 +213,8 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] without --debug nothing is logged per message`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] without --debug nothing is logged per message`, async () => {
+    await using server = await startServer(target);
     {
       await using client = await connect(server.url);
       await client.echo("quiet");
@@ -153,22 +226,22 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] plain HTTP: page, /healthz, 404`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] plain HTTP: page, /healthz, 404`, async () => {
+    await using server = await startServer(target);
     const page = await fetch(`${server.http}/`);
     assert.equal(page.status, 200);
     assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
     assert.match(await page.text(), /<h1>WebSocket echo client<\/h1>/);
     const health = await fetch(`${server.http}/healthz`);
     assert.equal(health.status, 200);
-    assert.equal((await health.json()).runtime, runtime);
+    assert.equal((await health.json()).runtime, target.runtime);
     const missing = await fetch(`${server.http}/missing`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
   });
 
-  Deno.test(`[${runtime}] listens on IPv6 with --host ::1`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] listens on IPv6 with --host ::1`, async () => {
+    await using server = await startServer(target, {
       args: ["--host", "::1"],
     });
     const record = await server.waitForLog("listening on");

@@ -5,12 +5,13 @@
 import assert from "node:assert/strict";
 import {
   LineCollector,
-  RUNTIMES,
   serverCommand,
   startServer,
 } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import type { RuntimeName } from "../helpers/server.ts";
 import { freePort } from "../helpers/net.ts";
+import { waitForHealth } from "../helpers/ws.ts";
 
 interface ClientRun {
   code: number;
@@ -24,7 +25,10 @@ async function runClient(
   args: string[],
   input = "",
 ): Promise<ClientRun> {
-  const [command, fullArgs] = serverCommand(runtime, ["client", ...args]);
+  const [command, fullArgs] = serverCommand(runtime, [
+    "client",
+    ...args,
+  ]);
   const child = new Deno.Command(command, {
     args: fullArgs,
     stdin: "piped",
@@ -41,15 +45,15 @@ async function runClient(
 
 const LINES = ["Hello, world!", "second line", "ünïcödé 🦕", ""];
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] client: sends stdin lines as text, prints each echo, closes 1000, exits 0`, async (t) => {
-    for (const serverRuntime of RUNTIMES) {
-      await t.step(`against the ${serverRuntime} server`, async () => {
-        await using server = await startServer(serverRuntime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] client: sends stdin lines as text, prints each echo, closes 1000, exits 0`, async (t) => {
+    for (const serverTarget of TARGETS) {
+      await t.step(`against the ${serverTarget.name} server`, async () => {
+        await using server = await startServer(serverTarget, {
           args: ["--debug"],
         });
         const run = await runClient(
-          runtime,
+          target.runtime,
           [server.url],
           LINES.join("\n") + "\n",
         );
@@ -65,9 +69,13 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] client: --binary sends UTF-8 bytes as binary and prints echoes as hex`, async () => {
-    await using server = await startServer(runtime);
-    const run = await runClient(runtime, ["--binary", server.url], "hi\n🦕\n");
+  Deno.test(`[${target.name}] client: --binary sends UTF-8 bytes as binary and prints echoes as hex`, async () => {
+    await using server = await startServer(target);
+    const run = await runClient(
+      target.runtime,
+      ["--binary", server.url],
+      "hi\n🦕\n",
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, "6869\nf09fa695\n");
     const health = await (await fetch(`${server.http}/healthz`)).json();
@@ -75,9 +83,9 @@ for (const runtime of RUNTIMES) {
     assert.deepEqual(health.bytesIn, { text: 0, binary: 6 });
   });
 
-  Deno.test(`[${runtime}] client: --message sends once without reading stdin`, async () => {
-    await using server = await startServer(runtime);
-    const [command, args] = serverCommand(runtime, [
+  Deno.test(`[${target.name}] client: --message sends once without reading stdin`, async () => {
+    await using server = await startServer(target);
+    const [command, args] = serverCommand(target.runtime, [
       "client",
       server.url,
       "--message",
@@ -95,10 +103,10 @@ for (const runtime of RUNTIMES) {
     assert.equal(new TextDecoder().decode(stdout), "Hello, world!\n");
   });
 
-  Deno.test(`[${runtime}] client: --debug logs each round trip on stderr`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] client: --debug logs each round trip on stderr`, async () => {
+    await using server = await startServer(target);
     const run = await runClient(
-      runtime,
+      target.runtime,
       [server.url, "--debug", "--log-format", "json"],
       "one\ntwo\n",
     );
@@ -118,16 +126,16 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] client: empty stdin connects, sends nothing, exits 0`, async () => {
-    await using server = await startServer(runtime);
-    const run = await runClient(runtime, [server.url], "");
+  Deno.test(`[${target.name}] client: empty stdin connects, sends nothing, exits 0`, async () => {
+    await using server = await startServer(target);
+    const run = await runClient(target.runtime, [server.url], "");
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, "");
   });
 
-  Deno.test(`[${runtime}] client: unreachable server exits 1 with one line`, async () => {
+  Deno.test(`[${target.name}] client: unreachable server exits 1 with one line`, async () => {
     const url = `ws://127.0.0.1:${freePort()}/`;
-    const run = await runClient(runtime, [url], "never sent\n");
+    const run = await runClient(target.runtime, [url], "never sent\n");
     assert.equal(run.code, 1);
     assert.equal(run.stdout, "");
     assert.match(
@@ -136,9 +144,36 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] client: server going away mid-session exits 1 naming code 1001`, async () => {
-    await using server = await startServer(runtime);
-    const [command, args] = serverCommand(runtime, ["client", server.url]);
+  Deno.test(`[${target.name}] client: a handshake the server refuses (403) exits 1 with one line`, async () => {
+    // --require-origin turns away a client that sends no Origin, as this
+    // console client does not; the refusal is the server's, not the network's.
+    await using server = await startServer(target, {
+      args: ["--origin", "https://good.example", "--require-origin"],
+    });
+    const run = await runClient(target.runtime, [server.url], "never sent\n");
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.match(
+      run.stderr,
+      // The rest is the runtime's own words; both name the status.
+      new RegExp(
+        `^wsecho client: cannot connect to ${server.url}: .*\\b403\\n$`,
+      ),
+    );
+    const health = await waitForHealth(server.http, () => true);
+    assert.equal(
+      (health.refusedUpgrades as Record<string, number>).origin,
+      1,
+      "refused by the server",
+    );
+  });
+
+  Deno.test(`[${target.name}] client: server going away mid-session exits 1 naming code 1001`, async () => {
+    await using server = await startServer(target);
+    const [command, args] = serverCommand(target.runtime, [
+      "client",
+      server.url,
+    ]);
     const child = new Deno.Command(command, {
       args,
       stdin: "piped",
@@ -161,7 +196,7 @@ for (const runtime of RUNTIMES) {
     ]);
   });
 
-  Deno.test(`[${runtime}] client: bad command lines exit 2 with one line`, async () => {
+  Deno.test(`[${target.name}] client: bad command lines exit 2 with one line`, async () => {
     const cases: Array<[string[], string]> = [
       [[], "client needs a URL, e.g. 'wsecho client ws://localhost:1234/'"],
       [
@@ -177,7 +212,7 @@ for (const runtime of RUNTIMES) {
       [["ws://localhost/", "--message"], "option '--message' needs a value"],
     ];
     for (const [args, message] of cases) {
-      const run = await runClient(runtime, args);
+      const run = await runClient(target.runtime, args);
       assert.equal(run.code, 2, `exit code for ${JSON.stringify(args)}`);
       assert.equal(run.stdout, "");
       assert.equal(
@@ -185,7 +220,7 @@ for (const runtime of RUNTIMES) {
         `wsecho: ${message} (see 'wsecho client --help')\n`,
       );
     }
-    const help = await runClient(runtime, ["--help"]);
+    const help = await runClient(target.runtime, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: wsecho client URL \[options\]/);
   });

@@ -3,14 +3,15 @@
  * clients over loopback.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { connect, pattern, waitForHealth } from "../helpers/ws.ts";
 
 const SIZES = [0, 1, 125, 126, 65535, 65536, 1 << 20];
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] echoes text and binary of every frame-length class`, async (t) => {
-    await using server = await startServer(runtime);
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] echoes text and binary of every frame-length class`, async (t) => {
+    await using server = await startServer(target);
     await using client = await connect(server.url);
     for (const size of SIZES) {
       await t.step(`text, ${size} bytes`, async () => {
@@ -28,8 +29,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] echoes multi-byte UTF-8 text unchanged`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] echoes multi-byte UTF-8 text unchanged`, async () => {
+    await using server = await startServer(target);
     await using client = await connect(server.url);
     for (
       const text of [
@@ -43,8 +44,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] keeps frame types: text stays text, bytes of text stay binary`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] keeps frame types: text stays text, bytes of text stay binary`, async () => {
+    await using server = await startServer(target);
     await using client = await connect(server.url);
     const asBytes = new TextEncoder().encode("looks like text");
     const echoedBytes = await client.echo(asBytes);
@@ -53,8 +54,8 @@ for (const runtime of RUNTIMES) {
     assert.equal(await client.echo("looks like text"), "looks like text");
   });
 
-  Deno.test(`[${runtime}] echoes 1000 pipelined messages in order`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] echoes 1000 pipelined messages in order`, async () => {
+    await using server = await startServer(target);
     await using client = await connect(server.url);
     const count = 1000;
     for (let i = 0; i < count; i++) {
@@ -67,8 +68,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] 100 concurrent clients each get only their own messages`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] 100 concurrent clients each get only their own messages`, async () => {
+    await using server = await startServer(target);
     const clients = await Promise.all(
       Array.from({ length: 100 }, () => connect(server.url)),
     );
@@ -90,8 +91,8 @@ for (const runtime of RUNTIMES) {
     assert.equal(health.connectionsTotal, 100);
   });
 
-  Deno.test(`[${runtime}] /healthz counts messages and bytes per direction and type`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] /healthz counts messages and bytes per direction and type`, async () => {
+    await using server = await startServer(target);
     {
       await using client = await connect(server.url);
       await client.echo("héllo"); // 6 bytes of UTF-8
@@ -99,7 +100,7 @@ for (const runtime of RUNTIMES) {
       await client.echo(pattern(5));
       const health = await waitForHealth(server.http, () => true);
       assert.equal(health.status, "ok");
-      assert.equal(health.runtime, runtime);
+      assert.equal(health.runtime, target.runtime);
       assert.equal(health.clients, 1);
       assert.deepEqual(health.messagesIn, { text: 1, binary: 2 });
       assert.deepEqual(health.messagesOut, { text: 1, binary: 2 });
@@ -109,8 +110,8 @@ for (const runtime of RUNTIMES) {
     await waitForHealth(server.http, (h) => h.clients === 0);
   });
 
-  Deno.test(`[${runtime}] a client that vanishes is forgotten and others keep working`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] a client that vanishes is forgotten and others keep working`, async () => {
+    await using server = await startServer(target);
     await using steady = await connect(server.url);
     const conn = await Deno.connect({
       port: server.port,

@@ -5,7 +5,8 @@
  * disturbs a client that is already connected.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 import { handshakeHead, rawRequest } from "../helpers/raw_http.ts";
 
@@ -92,9 +93,9 @@ const BAD_CASES: BadCase[] = [
   },
 ];
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] malformed handshakes get 400, other versions 426, connected clients are untouched`, async (t) => {
-    await using server = await startServer(runtime);
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] malformed handshakes get 400, other versions 426, connected clients are untouched`, async (t) => {
+    await using server = await startServer(target);
     await using steady = await connect(server.url);
 
     for (const bad of BAD_CASES) {
@@ -125,8 +126,8 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`[${runtime}] a valid handshake is accepted with token lists and any case`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] a valid handshake is accepted with token lists and any case`, async () => {
+    await using server = await startServer(target);
     const response = await rawRequest(
       server.port,
       handshakeHead({
@@ -145,8 +146,8 @@ for (const runtime of RUNTIMES) {
     await waitForHealth(server.http, (h) => h.clients === 0);
   });
 
-  Deno.test(`[${runtime}] GET / without upgrade headers still gets the page`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] GET / without upgrade headers still gets the page`, async () => {
+    await using server = await startServer(target);
     const response = await rawRequest(
       server.port,
       "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",

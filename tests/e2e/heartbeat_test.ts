@@ -9,7 +9,8 @@
  * drops at about 8 s.
  */
 import assert from "node:assert/strict";
-import { type RuntimeName, RUNTIMES, startServer } from "../helpers/server.ts";
+import { type RuntimeName, startServer } from "../helpers/server.ts";
+import { builtinEngine, TARGETS } from "../helpers/targets.ts";
 import {
   closeCodeOf,
   type Frame,
@@ -61,12 +62,12 @@ async function answerPings(client: RawClient): Promise<number> {
   }
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --idle-timeout: a peer that never answers pings is dropped and forgotten; one that answers stays`, async () => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --idle-timeout: a peer that never answers pings is dropped and forgotten; one that answers stays`, async () => {
+    await using server = await startServer(target, {
       args: ["--idle-timeout", String(IDLE_TIMEOUT)],
     });
-    await using noHeartbeats = await startServer(runtime, {
+    await using noHeartbeats = await startServer(target, {
       args: ["--idle-timeout", "0"],
     });
 
@@ -77,7 +78,7 @@ for (const runtime of RUNTIMES) {
     const connectedAt = Date.now();
     await waitForHealth(server.http, (h) => h.clients === 2);
 
-    const [min, max] = DROP_WINDOW[runtime];
+    const [min, max] = DROP_WINDOW[target.runtime];
     const { frames, dropped } = await readUntilDropped(dead, max);
     const droppedAfter = Date.now() - connectedAt;
     assert.ok(dropped, `dead peer still connected after ${max} ms`);
@@ -93,7 +94,7 @@ for (const runtime of RUNTIMES) {
     const closes = frames.filter((f) => f.opcode === Opcode.close);
     assert.deepEqual(
       closes.map(closeCodeOf),
-      runtime === "deno" ? [1001] : [],
+      builtinEngine(target) === "deno" ? [1001] : [],
     );
     await waitForHealth(server.http, (h) => h.clients === 1);
 

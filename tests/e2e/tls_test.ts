@@ -3,15 +3,16 @@
  * self-signed certificate that the clients trust as their only CA.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
+import { TARGETS } from "../helpers/targets.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 import { connect, pattern } from "../helpers/ws.ts";
 
 const certificate = await makeCertificate();
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --cert/--key serve wss:// and https://`, async (t) => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --cert/--key serve wss:// and https://`, async (t) => {
+    await using server = await startServer(target, {
       args: ["--cert", certificate.certFile, "--key", certificate.keyFile],
     });
     const client = Deno.createHttpClient({ caCerts: [certificate.cert] });
@@ -29,7 +30,7 @@ for (const runtime of RUNTIMES) {
           { client },
         );
         assert.equal(response.status, 200);
-        assert.equal((await response.json()).runtime, runtime);
+        assert.equal((await response.json()).runtime, target.runtime);
       });
 
       await t.step("wss:// echoes text and binary", async () => {

@@ -4,12 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { sampleHealth } from "../helpers/net.ts";
-import {
-  runCli,
-  RUNTIMES,
-  type ServerProcess,
-  startServer,
-} from "../helpers/server.ts";
+import { runCli, type ServerProcess, startServer } from "../helpers/server.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 import { connect } from "../helpers/ws.ts";
 
 /** A primary and its one worker, started with `--workers 2` on Bun. */
@@ -39,7 +35,7 @@ class TwoProcesses implements AsyncDisposable {
 
 /** `--workers 2` on Bun, once both processes listen. */
 async function startTwoProcesses(): Promise<TwoProcesses> {
-  const server = await startServer("bun", { args: ["--workers", "2"] });
+  const server = await startServer(BUN, { args: ["--workers", "2"] });
   const worker = await server.stderr.waitFor((line) =>
     line.startsWith("{") && JSON.parse(line).properties.worker === 1
   );
@@ -142,7 +138,7 @@ Deno.test("[bun] --workers 2: a worker whose primary is killed stops by itself",
 });
 
 Deno.test("[deno] --workers 2 is refused with exit 2, pointing to deno serve --parallel", async () => {
-  const run = await runCli("deno", ["--workers", "2", "--port", "0"]);
+  const run = await runCli(DENO, ["--workers", "2", "--port", "0"]);
   assert.equal(run.code, 2);
   assert.equal(
     ownStderr(run.stderr),
@@ -151,10 +147,10 @@ Deno.test("[deno] --workers 2 is refused with exit 2, pointing to deno serve --p
   );
 });
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --workers rejects counts outside 1-128 with exit 2`, async () => {
+for (const target of TARGETS) {
+  Deno.test(`[${target.name}] --workers rejects counts outside 1-128 with exit 2`, async () => {
     for (const value of ["0", "129", "two", "-1", "1.5"]) {
-      const run = await runCli(runtime, [`--workers=${value}`]);
+      const run = await runCli(target, [`--workers=${value}`]);
       assert.equal(run.code, 2, `--workers=${value}`);
       assert.equal(
         ownStderr(run.stderr),

@@ -2,6 +2,7 @@
  * Starting `main.ts` under `deno serve`, with or without `--parallel`.
  */
 import { launchServer, MAIN, type ServerProcess } from "./server.ts";
+import { DENO } from "./targets.ts";
 
 export interface ServeOptions {
   /** Deno flags before the script, e.g. permissions or `--parallel`. */
@@ -20,7 +21,7 @@ export async function startDenoServe(
   options: ServeOptions = {},
 ): Promise<ServerProcess> {
   return await launchServer(
-    "deno",
+    DENO,
     Deno.execPath(),
     [
       "serve",

@@ -4,11 +4,8 @@
  * them. The command line and the line reader come from
  * tools/server_process.ts, which the benchmark uses too.
  */
-import {
-  LineCollector,
-  type RuntimeName,
-  serverCommand,
-} from "../../tools/server_process.ts";
+import { LineCollector, serverCommand } from "../../tools/server_process.ts";
+import type { Target } from "./targets.ts";
 
 // The process basics are shared with the benchmark; tests take them from here.
 export {
@@ -17,12 +14,11 @@ export {
   MAIN,
   ROOT,
   type RuntimeName,
-  RUNTIMES,
   serverCommand,
 } from "../../tools/server_process.ts";
 
 export interface StartOptions {
-  /** Extra arguments; `--port 0 --log-format json` come first. */
+  /** Extra arguments; `--port 0 --log-format json` and the target's come first. */
   args?: string[];
   env?: Record<string, string>;
 }
@@ -39,7 +35,7 @@ export class ServerProcess implements AsyncDisposable {
   private exit?: Promise<Deno.CommandStatus>;
 
   constructor(
-    readonly runtime: RuntimeName,
+    readonly target: Target,
     readonly child: Deno.ChildProcess,
   ) {
     this.stderr = new LineCollector(child.stderr);
@@ -101,19 +97,20 @@ export interface LogRecordJson {
   properties: Record<string, unknown>;
 }
 
-/** Starts the server on a free port and waits until it listens. */
+/** Starts the target's server on a free port and waits until it listens. */
 export async function startServer(
-  runtime: RuntimeName,
+  target: Target,
   options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const [command, args] = serverCommand(runtime, [
+  const [command, args] = serverCommand(target.runtime, [
     "--port",
     "0",
     "--log-format",
     "json",
+    ...target.args,
     ...(options.args ?? []),
   ]);
-  return await launchServer(runtime, command, args, { env: options.env });
+  return await launchServer(target, command, args, { env: options.env });
 }
 
 export interface LaunchOptions {
@@ -126,10 +123,11 @@ export interface LaunchOptions {
 /**
  * Starts any command that runs the server (a compiled binary, `deno serve`)
  * and waits for its log line `listening` ("listening on", "serving on").
- * The command must log JSON Lines on stderr.
+ * The command must log JSON Lines on stderr, and `args` must already
+ * carry the target's own arguments (where they go depends on the command).
  */
 export async function launchServer(
-  runtime: RuntimeName,
+  target: Target,
   command: string,
   args: string[],
   { env, cwd, listening = "listening on" }: LaunchOptions = {},
@@ -142,7 +140,7 @@ export async function launchServer(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const server = new ServerProcess(runtime, child);
+  const server = new ServerProcess(target, child);
   try {
     const record = await server.waitForLog(listening);
     const port = new URL(String(record.properties.url)).port;
@@ -162,13 +160,20 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `main.ts` to completion (for --help, --version, bad input). */
+/**
+ * Runs the target's `main.ts` to completion (for --help, --version, bad
+ * input). The target's arguments come first, so that `args` decide any
+ * option given twice and the error a test expects is about `args`.
+ */
 export async function runCli(
-  runtime: RuntimeName,
+  target: Target,
   args: string[],
   env?: Record<string, string>,
 ): Promise<RunResult> {
-  const [command, fullArgs] = serverCommand(runtime, args);
+  const [command, fullArgs] = serverCommand(target.runtime, [
+    ...target.args,
+    ...args,
+  ]);
   const { code, stdout, stderr } = await new Deno.Command(command, {
     args: fullArgs,
     env,

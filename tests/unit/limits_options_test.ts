@@ -13,7 +13,11 @@ import {
 } from "../../lib/config/options.ts";
 import { GIB, KIB, MIB } from "../../lib/core/payload.ts";
 import { bunIdleTimeout } from "../../lib/runtime/bun/glue.ts";
-import { exceedsMessageLimit } from "../../lib/runtime/limits.ts";
+import { denoUpgradeOptions } from "../../lib/runtime/deno/upgrade_options.ts";
+import {
+  connectionLimits,
+  exceedsMessageLimit,
+} from "../../lib/runtime/limits.ts";
 
 function options(args: string[]) {
   const command = parseCommand(args, () => undefined);
@@ -146,4 +150,22 @@ Deno.test("Bun is given half the idle timeout: it pings after that, drops after 
   assert.equal(bunIdleTimeout(3), 2);
   assert.equal(bunIdleTimeout(1), 1);
   assert.equal(bunIdleTimeout(0), 0, "0 keeps heartbeats off");
+});
+
+Deno.test("Deno is given the idle timeout as it is: --idle-timeout 0 reaches upgradeWebSocket as 0, not as Deno's default", () => {
+  const upgradeOptions = (args: string[], protocol?: string) =>
+    denoUpgradeOptions(protocol, connectionLimits(options(args)).idleTimeout);
+  // 0 must be passed, not left out: an absent idleTimeout is Deno's default.
+  assert.deepEqual(upgradeOptions(["--idle-timeout", "0"]), {
+    protocol: undefined,
+    idleTimeout: 0,
+  });
+  assert.deepEqual(upgradeOptions([]), {
+    protocol: undefined,
+    idleTimeout: 60,
+  });
+  assert.deepEqual(upgradeOptions(["--idle-timeout", "960"], "chat"), {
+    protocol: "chat",
+    idleTimeout: 960,
+  });
 });

@@ -34,6 +34,7 @@ import {
   tooSlowReason,
 } from "../limits.ts";
 import { commonListenFailure, defineRuntime } from "../listen.ts";
+import { denoUpgradeOptions } from "./upgrade_options.ts";
 
 /**
  * Deno's WebSocket cannot be given a size limit: it fails the connection
@@ -203,12 +204,10 @@ function denoHandler(
   const context: PeerContext = { hub, gate, maxMessage };
   return (request, { remoteAddr }) => {
     const upgrade: Upgrade = ({ protocol }) => {
-      // Deno pings after idleTimeout/2 of silence and closes with 1001 if
-      // no pong has come by idleTimeout; 0 turns that off.
-      const { socket, response } = Deno.upgradeWebSocket(request, {
-        protocol,
-        idleTimeout,
-      });
+      const { socket, response } = Deno.upgradeWebSocket(
+        request,
+        denoUpgradeOptions(protocol, idleTimeout),
+      );
       const peer = new DenoPeer(socket, hub.nextId(), remoteAddr, context);
       // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
       socket.binaryType = "arraybuffer";

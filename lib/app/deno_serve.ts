@@ -6,6 +6,7 @@
  * warns under `deno run` about a default export with `fetch`. Loaded on
  * Deno only (lib/app/start.ts imports it dynamically).
  */
+import process from "node:process";
 import { logger } from "../core/log.ts";
 import {
   drainTimeoutMs,
@@ -34,6 +35,7 @@ export function serveHosted(
   runtime: Runtime,
   options: ServerOptions,
   version: string,
+  unconfirmed?: { args: string[] },
 ): ServeExport {
   const { service, handler } = hostedService(options, version);
   const drainMs = drainTimeoutMs(options.shutdownTimeout);
@@ -46,14 +48,29 @@ export function serveHosted(
     (code) => siblings.exitWhenAllDone(code, drainMs + SIBLINGS_EXIT_GRACE_MS),
   );
   let listened = false;
-  // `onListen`, if it comes to this isolate, comes before this timer.
-  setTimeout(() => {
+  const workerReady = () => {
     if (listened) return;
     logger().info("{name} {version} worker ready (deno serve --parallel)", {
       name: NAME,
       version,
     });
-  }, 0);
+  };
+  if (unconfirmed) {
+    // Either Deno calls `onListen` here, or a `--parallel` sibling speaks;
+    // else this is a `deno run` that cannot listen, and would idle forever.
+    const watchdog = setTimeout(() => {
+      if (listened) return;
+      process.stderr.write(missingNetAccess(unconfirmed.args) + "\n");
+      process.exit(2);
+    }, SERVE_CONFIRM_MS);
+    siblings.onFirstContact(() => {
+      clearTimeout(watchdog);
+      setTimeout(workerReady, 0);
+    });
+  } else {
+    // `onListen`, if it comes to this isolate, comes before this timer.
+    setTimeout(workerReady, 0);
+  }
   return {
     fetch: handler,
     onListen(addr) {
@@ -70,13 +87,19 @@ export function serveHosted(
 
 /**
  * How Deno started this process: `"serve"` or `"run"` (compiled binaries
- * count as run). Deno only lets a program read its own command line with
- * `--allow-all`, so without it the permissions decide: `deno serve` grants
- * the network for its own address only, while `deno run` of a server needs
- * `--allow-net` for all of it. So `deno serve --allow-net main.ts` (without
- * `-A`) reads as "run": use `deno serve main.ts` or `deno serve -A main.ts`.
+ * count as run), or `"serve-unconfirmed"` where only what happens after
+ * main.ts has been evaluated can tell. Deno only lets a program read its own
+ * command line with `--allow-all`, so without it the permissions decide
+ * (`Deno.permissions.querySync`, which never prompts): `deno run` of a
+ * server needs `--allow-net` for all addresses, so with it this is read as
+ * "run" (`deno serve --allow-net main.ts` too: use `deno serve main.ts` or
+ * `deno serve -A main.ts`); without it, this is either `deno serve` (which
+ * grants its own address only) or a `deno run` that cannot listen. Only
+ * `deno serve` then calls the export's `onListen` or has `--parallel`
+ * siblings: {@linkcode serveHosted} waits for either and otherwise says
+ * what is missing ({@linkcode missingNetAccess}).
  */
-export function denoLaunchMode(): "serve" | "run" {
+export function denoLaunchMode(): "serve" | "run" | "serve-unconfirmed" {
   if (Deno.build.standalone) return "run";
   const path = "/proc/self/cmdline";
   if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
@@ -86,9 +109,56 @@ export function denoLaunchMode(): "serve" | "run" {
       const subcommand = argv.slice(1).find((word) => !word.startsWith("-"));
       return subcommand === "serve" ? "serve" : "run";
     } catch {
-      // No /proc (macOS, Windows): fall through to the permission check.
+      // Not --allow-all, or no /proc (macOS, Windows): the permissions say.
     }
   }
   const net = Deno.permissions.querySync({ name: "net" }).state;
-  return net === "granted" ? "run" : "serve";
+  return net === "granted" ? "run" : "serve-unconfirmed";
+}
+
+/**
+ * How long a `deno serve` isolate may take to hear from Deno (`onListen`)
+ * or from a `--parallel` sibling before it takes itself for a `deno run`
+ * without network access. `onListen` comes right after main.ts has been
+ * evaluated; siblings start together, but on a loaded machine one may be
+ * evaluated seconds after another.
+ */
+export const SERVE_CONFIRM_MS = 3000;
+
+/**
+ * The one line for a `deno run` without network access, with the command
+ * that works: the same script and arguments, with the permissions of
+ * `deno task start`.
+ */
+export function missingNetAccess(args: string[]): string {
+  const script = scriptPath();
+  const command = [
+    "deno run --allow-net --allow-env --allow-read --allow-sys",
+    script,
+    ...args,
+  ].map(shellQuote).join(" ");
+  return `${NAME}: network access not granted: 'deno run' of a server needs --allow-net; run: ${command} (or: deno serve ${
+    shellQuote(script)
+  })`;
+}
+
+/** main.ts as the user may type it: relative to the working directory if inside. */
+function scriptPath(): string {
+  const main = Deno.mainModule;
+  if (!main.startsWith("file:")) return main;
+  const path = decodeURIComponent(new URL(main).pathname);
+  let cwd: string | undefined;
+  if (Deno.permissions.querySync({ name: "read" }).state === "granted") {
+    try {
+      cwd = Deno.cwd();
+    } catch { /* not permitted */ }
+  }
+  return cwd && path.startsWith(cwd + "/") ? path.slice(cwd.length + 1) : path;
+}
+
+function shellQuote(word: string): string {
+  if (word.includes(" --allow-")) return word; // the command itself
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -27,6 +27,7 @@ class DenoServeSiblings {
   private readonly members = new Set<string>();
   private readonly done = new Map<string, number>();
   private onChange: (() => void) | undefined;
+  private onContact: (() => void) | undefined;
 
   private post(message: Message): void {
     // Opened on first use only: a `deno run` never needs it, and an open
@@ -40,6 +41,9 @@ class DenoServeSiblings {
 
   private receive(message: Message): void {
     this.members.add(message.id);
+    const contact = this.onContact;
+    this.onContact = undefined;
+    contact?.();
     switch (message.type) {
       case "hello":
         if (this.members.has(this.id)) {
@@ -51,6 +55,15 @@ class DenoServeSiblings {
         break;
     }
     this.onChange?.();
+  }
+
+  /**
+   * Calls `callback` once, when the first message from a sibling arrives:
+   * proof of `deno serve --parallel` (a `deno run` has no siblings).
+   */
+  onFirstContact(callback: () => void): void {
+    if (this.members.size > 1) callback();
+    else this.onContact = callback;
   }
 
   /** This worker serves requests and will drain on shutdown. */

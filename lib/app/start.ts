@@ -33,9 +33,11 @@ import { NAME, VERSION } from "./version.ts";
 
 /**
  * How this process was started: `"run"` where we listen ourselves (`deno
- * run`, `bun`, binaries), `"serve"` under `deno serve`, where Deno listens.
+ * run`, `bun`, binaries), `"serve"` under `deno serve`, where Deno listens;
+ * `"serve-unconfirmed"` where it may be a `deno run` without network
+ * access (see lib/app/deno_serve.ts).
  */
-export type Launch = "run" | "serve";
+export type Launch = "run" | "serve" | "serve-unconfirmed";
 
 /**
  * Decided once, before anything listens. The console client never runs
@@ -66,7 +68,8 @@ export async function start(
 ): Promise<number | Started> {
   // Under `deno serve` Deno picks the port, so $PORT is not ours to read
   // (and reading it without --allow-env would prompt on a terminal).
-  const command = parseOrReport(args, launch === "serve" ? noEnv : readEnv);
+  const hosted = launch !== "run";
+  const command = parseOrReport(args, hosted ? noEnv : readEnv);
   if (typeof command === "number") return command;
   const runtime = await loadRuntime();
   switch (command.kind) {
@@ -86,7 +89,7 @@ export async function start(
   }
 
   const { options } = command;
-  if (launch === "serve" && options.tls) {
+  if (hosted && options.tls) {
     // Deno listens here and `deno serve` has no way to serve TLS for us;
     // serving plain ws:// when wss:// was asked for would be worse.
     process.stderr.write(
@@ -98,11 +101,12 @@ export async function start(
   if (refused !== undefined) return refused;
   setupLogging({ debug: options.debug, format: options.logFormat });
 
-  if (launch === "serve") {
+  if (hosted) {
     const { serveHosted } = await import("./deno_serve.ts");
+    const unconfirmed = launch === "serve-unconfirmed" ? { args } : undefined;
     return {
       kind: "hosted",
-      serveExport: serveHosted(runtime, options, VERSION),
+      serveExport: serveHosted(runtime, options, VERSION, unconfirmed),
     };
   }
   try {
@@ -180,12 +184,22 @@ function refuseWorkers(
   }
 }
 
-/** An environment variable, or undefined where reading it is not permitted. */
+/**
+ * An environment variable, or undefined where reading it is not permitted:
+ * Deno without --allow-env is asked first (querySync never prompts), so an
+ * optional variable never brings up Deno's permission prompt.
+ */
 function readEnv(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (
+    deno && !isBun() &&
+    deno.permissions.querySync({ name: "env", variable: name }).state !==
+      "granted"
+  ) return undefined;
   try {
     return process.env[name];
   } catch {
-    return undefined; // Deno without --allow-env.
+    return undefined;
   }
 }
 

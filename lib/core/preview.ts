@@ -26,13 +26,27 @@ export function describePayload(data: Payload): PayloadDescription {
 }
 
 /**
- * A JSON string literal of the first characters: quotes, control characters
- * and line breaks are escaped, so a message can never forge a log line.
+ * Characters JSON.stringify leaves as they are but a terminal or log viewer
+ * acts on: C1 controls, and Unicode format characters (category Cf: bidi
+ * overrides and isolates U+202A–U+202E, U+2066–U+2069, zero-width ones
+ * U+200B–U+200F, U+FEFF, …), which could reorder or hide text.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * A JSON string literal of the first characters: quotes, control and
+ * format characters and line breaks are escaped, so a message can never
+ * forge, reorder or hide a log line.
  */
 export function previewText(text: string): string {
   const cut = [...text.slice(0, PREVIEW_LIMIT * 2)].slice(0, PREVIEW_LIMIT)
     .join("");
-  return JSON.stringify(cut) + (cut.length < text.length ? "…" : "");
+  return JSON.stringify(cut).replace(INVISIBLE, escapeChar) +
+    (cut.length < text.length ? "…" : "");
+}
+
+function escapeChar(char: string): string {
+  return "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0");
 }
 
 /** Hex of the first bytes, e.g. `00 ff 10 …`. */

@@ -38,3 +38,12 @@ Deno.test("describePayload gives type and UTF-8 or byte size", () => {
     preview: "00 00",
   });
 });
+
+Deno.test("previewText escapes format and bidi controls (category Cf) and C1, not only C0", () => {
+  assert.equal(
+    previewText("a\u202eb\u2066c\u2069d\u200be\u200ff\ufeffg\u0085h\u00adi"),
+    '"a\\u202eb\\u2066c\\u2069d\\u200be\\u200ff\\ufeffg\\u0085h\\u00adi"',
+  );
+  // Visible non-ASCII stays readable.
+  assert.equal(previewText("é🦕"), '"é🦕"');
+});

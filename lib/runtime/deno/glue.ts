@@ -15,7 +15,7 @@ import {
   type Transport,
 } from "../../core/hub.ts";
 import { logger } from "../../core/log.ts";
-import { MIB, type Payload } from "../../core/payload.ts";
+import { MIB, type Payload, utf8Length } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
 import type { Upgrade } from "../../http/routes.ts";
 import type { UpgradeGate } from "../../http/upgrade_gate.ts";
@@ -65,7 +65,7 @@ export class DenoPeer implements PeerInfo, EventListenerObject {
     private readonly context: PeerContext,
   ) {}
   private refused = false;
-  /** Messages sent; see `shouldCheckBuffered`. */
+  /** Messages sent; see `sizeToCheck`. */
   sends = 0;
 
   /** `ip:port`, formatted only when a log line asks for it. */
@@ -114,17 +114,19 @@ const LARGE_MESSAGE = 64 * 1024;
 const CHECK_EVERY = 64;
 
 /**
- * Whether to read `bufferedAmount` after this send. Reading it is a call
- * into Deno that cost ~4% of a small echo (32 B, measured with the bench),
- * so small messages are checked on every 64th send only; large ones always.
- * The queue can so outgrow `--max-buffered` by less than 64 × 64 KiB.
+ * The payload's size in bytes if the queue is to be checked after this
+ * send, else 0. Reading `bufferedAmount` is a call into Deno that cost ~4%
+ * of a small echo (32 B, measured with the bench), so small messages are
+ * checked on every 64th send only; large ones always. The queue can so
+ * outgrow `--max-buffered` by less than 64 × 64 KiB.
  */
-function shouldCheckBuffered(peer: DenoPeer, data: Payload): boolean {
-  if ((++peer.sends & (CHECK_EVERY - 1)) === 0) return true;
+function sizeToCheck(peer: DenoPeer, data: Payload): number {
+  const every = (++peer.sends & (CHECK_EVERY - 1)) === 0;
   // A string of n UTF-16 units is at least n and at most 3n UTF-8 bytes.
-  return typeof data === "string"
-    ? data.length * 3 >= LARGE_MESSAGE
-    : data.byteLength >= LARGE_MESSAGE;
+  if (typeof data === "string") {
+    return every || data.length * 3 >= LARGE_MESSAGE ? utf8Length(data) : 0;
+  }
+  return every || data.byteLength >= LARGE_MESSAGE ? data.byteLength : 0;
 }
 
 function createTransport(
@@ -136,12 +138,17 @@ function createTransport(
       socket.send(data);
       // Deno queues outbound frames without bound (bufferedAmount counts
       // them): a peer that never reads would otherwise grow us forever.
-      if (
-        shouldCheckBuffered(peer, data) && socket.bufferedAmount > maxBuffered
-      ) {
+      // What counts is what is queued beyond the message just sent: that
+      // one is on its way, and with the defaults (16 MiB messages, 4 MiB
+      // queued) a single large echo to a peer that reads would otherwise
+      // be taken for a slow consumer. A peer that does not read is caught
+      // at its next echo, which finds the previous one still queued.
+      const size = sizeToCheck(peer, data);
+      if (size > 0 && socket.bufferedAmount - size > maxBuffered) {
         peer.refuse(POLICY_VIOLATION, tooSlowReason(maxBuffered));
       }
-      return SIZE_UNKNOWN; // Deno's send does not say.
+      // Deno's send does not say; a text's size is known if it was measured.
+      return typeof data === "string" && size > 0 ? size : SIZE_UNKNOWN;
     },
     close(peer, code, reason) {
       const socket = peer.socket;

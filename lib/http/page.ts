@@ -489,6 +489,7 @@ function open(next, note) {
   ws.onclose = (event) => {
     if (ws !== socket) return;
     pending = [];
+    showStats();
     if (opened) {
       log("info", "", closeText(event));
       notice(event.code === 1000 ? "" : "error", event.code === 1000 ? "" : "Connection " + closeText(event) + ".");
@@ -718,7 +719,8 @@ $("file").onchange = () => {
 };
 for (const id of ["url", "protocols"]) {
   $(id).onkeydown = (event) => {
-    if (event.key === "Enter" && !event.isComposing) {
+    // Ctrl/Cmd+Enter is Send's shortcut, handled on the document.
+    if (event.key === "Enter" && !event.isComposing && !event.ctrlKey && !event.metaKey) {
       event.preventDefault();
       if (socket && socket.readyState === 1) reconnect();
       else if (!$("connect").disabled) connect();

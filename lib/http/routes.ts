@@ -9,7 +9,7 @@ import { messageOf } from "../core/errors.ts";
 import type { HubView } from "../core/hub.ts";
 import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
-import { PAGE_HTML } from "./page.ts";
+import { PAGE_CSP, PAGE_HTML } from "./page.ts";
 import type { Admission, Refusal, UpgradeGate } from "./upgrade_gate.ts";
 
 /** Which runtime serves, as `/healthz` and `/metrics` report it. */
@@ -62,7 +62,7 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
     const { pathname } = new URL(request.url);
     switch (pathname) {
       case "/":
-        return onlyGet(request) ?? htmlResponse(request, PAGE_HTML);
+        return onlyGet(request) ?? pageResponse(request);
       case "/healthz":
         return onlyGet(request) ??
           jsonResponse(request, health(deps, instance));
@@ -134,8 +134,12 @@ function onlyGet(request: Request): Response | undefined {
   return textResponse(405, "Method Not Allowed\n", { allow: "GET, HEAD" });
 }
 
-function htmlResponse(request: Request, html: string): Response {
-  return bodyResponse(request, html, "text/html; charset=utf-8");
+/** The client page, with a policy that lets only its own script and style run. */
+function pageResponse(request: Request): Response {
+  return bodyResponse(request, PAGE_HTML, "text/html; charset=utf-8", {
+    "content-security-policy": PAGE_CSP,
+    "x-content-type-options": "nosniff",
+  });
 }
 
 function jsonResponse(request: Request, value: unknown): Response {
@@ -146,9 +150,14 @@ function jsonResponse(request: Request, value: unknown): Response {
   );
 }
 
-function bodyResponse(request: Request, body: string, type: string): Response {
+function bodyResponse(
+  request: Request,
+  body: string,
+  type: string,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(request.method === "HEAD" ? null : body, {
-    headers: { "content-type": type, "cache-control": "no-store" },
+    headers: { "content-type": type, "cache-control": "no-store", ...headers },
   });
 }
 

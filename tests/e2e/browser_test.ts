@@ -1,6 +1,6 @@
 /**
  * The browser client page (GET /) in real headless Chromium, against the
- * server on each runtime: connect, send text and a binary blob, see both
+ * server on each runtime: connect, send text and binary (as hex), see both
  * echoes logged with their types, disconnect.
  *
  * Without Chromium the tests show as ignored, with the reason in their
@@ -26,22 +26,25 @@ interface Entry {
   text: string;
 }
 
-/** The page's log, as data: direction, type and the text after "TYPE: ". */
+/** The page's log, as data: direction, type and the message cell. */
 async function logEntries(page: Page): Promise<Entry[]> {
   return await page.evaluate<Entry[]>(`
     Array.from(document.querySelectorAll("#log li"), (li) => ({
       dir: li.dataset.dir,
       type: li.dataset.type,
-      text: li.textContent.replace(/^.*? (SENT|RECEIVED|INFO|ERROR)( text| binary)?: /, ""),
+      text: li.querySelector(".body").textContent,
     }))
   `);
 }
 
-/** Types `text` into the message box and clicks the button `id`. */
-async function send(page: Page, id: string, text: string): Promise<void> {
+/** Picks the message kind ("text", "hex"), types `text` and sends it. */
+async function send(page: Page, kind: string, text: string): Promise<void> {
+  const field = kind === "text" ? "message" : kind;
   await page.evaluate(`
-    document.getElementById("message").value = ${JSON.stringify(text)};
-    document.getElementById(${JSON.stringify(id)}).click();
+    document.getElementById("kind-${kind}").click();
+    document.getElementById("${field}").value = ${JSON.stringify(text)};
+    document.getElementById("${field}").dispatchEvent(new Event("input"));
+    document.getElementById("send").click();
   `);
 }
 
@@ -72,20 +75,21 @@ for (const target of TARGETS) {
         `document.getElementById("state").textContent === "OPEN"`,
       );
 
-      await send(page, "send-text", "Hello from Chromium");
+      await send(page, "text", "Hello from Chromium");
       await page.waitFor(has("received", "text"));
-      await send(page, "send-binary", "bytes ✓");
+      // The UTF-8 bytes of "bytes ✓", as hex.
+      const bytes = "62 79 74 65 73 20 e2 9c 93";
+      await send(page, "hex", bytes);
       await page.waitFor(has("received", "binary"));
 
-      const bytes = "9 bytes: 62 79 74 65 73 20 e2 9c 93";
       const messages = (await logEntries(page)).filter((e) => e.dir !== "info");
       assert.deepEqual(messages, [
-        { dir: "sent", type: "text", text: '"Hello from Chromium"' },
-        { dir: "received", type: "text", text: '"Hello from Chromium"' },
+        { dir: "sent", type: "text", text: "Hello from Chromium" },
+        { dir: "received", type: "text", text: "Hello from Chromium" },
         { dir: "sent", type: "binary", text: bytes },
         { dir: "received", type: "binary", text: bytes },
       ]);
-      // The server saw one frame of each type: the Blob went out as binary.
+      // The server saw one frame of each type: the hex went out as binary.
       const health = await waitForHealth(server.http, (h) => h.clients === 1);
       assert.deepEqual(health.messagesIn, { text: 1, binary: 1 });
 
@@ -97,7 +101,7 @@ for (const target of TARGETS) {
       assert.deepEqual(last, {
         dir: "info",
         type: "",
-        text: "closed, code 1000 (bye)",
+        text: "closed, code 1000 normal closure, reason “bye”",
       });
       await waitForHealth(server.http, (h) => h.clients === 0);
     },

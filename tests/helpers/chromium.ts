@@ -184,6 +184,78 @@ export class Page {
     return (reply.result as { value: T }).value;
   }
 
+  /** Sets the viewport size (CSS pixels) and `prefers-color-scheme`. */
+  async emulate(
+    { width, height, colorScheme }: {
+      width: number;
+      height: number;
+      colorScheme: "light" | "dark";
+    },
+  ): Promise<void> {
+    await this.browser.send("Emulation.setDeviceMetricsOverride", {
+      width,
+      height,
+      deviceScaleFactor: 1,
+      mobile: false,
+    }, this.sessionId);
+    await this.browser.send("Emulation.setEmulatedMedia", {
+      features: [{ name: "prefers-color-scheme", value: colorScheme }],
+    }, this.sessionId);
+  }
+
+  /** A PNG of the viewport. */
+  async screenshot(): Promise<Uint8Array> {
+    const { data } = await this.browser.send("Page.captureScreenshot", {
+      format: "png",
+    }, this.sessionId);
+    return Uint8Array.from(atob(String(data)), (c) => c.charCodeAt(0));
+  }
+
+  /**
+   * Chooses `paths` in the `<input type=file>` that `selector` finds; the
+   * page gets its `input` and `change` events as from a user's choice.
+   */
+  async setFiles(selector: string, paths: string[]): Promise<void> {
+    const { root } = await this.browser.send(
+      "DOM.getDocument",
+      {},
+      this.sessionId,
+    );
+    const { nodeId } = await this.browser.send("DOM.querySelector", {
+      nodeId: (root as { nodeId: number }).nodeId,
+      selector,
+    }, this.sessionId);
+    await this.browser.send("DOM.setFileInputFiles", {
+      files: paths,
+      nodeId,
+    }, this.sessionId);
+  }
+
+  /** Presses and releases `key` ("Enter") as keyboard input, with Ctrl. */
+  async key(key: string, { ctrl = false } = {}): Promise<void> {
+    const codes: Record<string, number> = { Enter: 13 };
+    for (const type of ["rawKeyDown", "keyUp"]) {
+      await this.browser.send("Input.dispatchKeyEvent", {
+        type,
+        key,
+        code: key,
+        windowsVirtualKeyCode: codes[key],
+        modifiers: ctrl ? 2 : 0,
+      }, this.sessionId);
+    }
+  }
+
+  /** Lets `origin` read and write the clipboard, with the tab focused. */
+  async grantClipboard(origin: string): Promise<void> {
+    await this.browser.send("Browser.grantPermissions", {
+      origin,
+      permissions: ["clipboardReadWrite", "clipboardSanitizedWrite"],
+    });
+    await this.browser.send("Emulation.setFocusEmulationEnabled", {
+      enabled: true,
+    }, this.sessionId);
+  }
+
   /** Polls `condition` (an expression) in the page until it is truthy. */
   async waitFor(condition: string, ms = 5000): Promise<void> {
     await this.evaluate(`(async () => {

@@ -52,14 +52,52 @@ Deno.test("GET / serves the self-contained HTML client", async () => {
       "connect",
       "disconnect",
       "state",
-      "send-text",
-      "send-binary",
+      "protocols",
+      "reconnect",
+      "message",
+      "hex",
+      "file",
+      "send",
       "log",
+      "copy",
+      "clear",
     ]
   ) {
     assert.ok(html.includes(`id="${id}"`), id);
   }
   assert.ok(!/<script src|<link /.test(html), "nothing loaded from elsewhere");
+  assert.ok(
+    !/\son[a-z]+=/.test(html),
+    "no inline handlers: the CSP would block them",
+  );
+});
+
+Deno.test("GET / has a CSP that allows exactly the page's own script and style", async () => {
+  const response = handler()(request("/"), noUpgrade)!;
+  const html = await response.text();
+  const policy = response.headers.get("content-security-policy") ?? "";
+  const directives = new Map(
+    policy.split(";").map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/);
+      return [name, values];
+    }),
+  );
+  const hash = async (text: string) => {
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(text),
+    );
+    return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
+  };
+  const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)];
+  const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)];
+  assert.equal(scripts.length, 1);
+  assert.equal(styles.length, 1);
+  assert.deepEqual(directives.get("default-src"), ["'none'"]);
+  assert.deepEqual(directives.get("script-src"), [await hash(scripts[0][1])]);
+  assert.deepEqual(directives.get("style-src"), [await hash(styles[0][1])]);
+  assert.deepEqual(directives.get("connect-src"), ["'self'", "ws:", "wss:"]);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
 });
 
 Deno.test("HEAD / answers headers without a body", async () => {

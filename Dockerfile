@@ -22,6 +22,8 @@ WORKDIR /app
 # package.json too: deno.lock records it, and --frozen refuses a lockfile
 # that would change (its dev dependency ws, ~0.2 MiB, is fetched as well).
 COPY deno.json deno.lock package.json main.ts ./
+# bench/ is a workspace member that deno.lock records: its deno.json only.
+COPY bench/deno.json bench/
 COPY lib/ lib/
 # Download the npm dependencies into DENO_DIR at build time, exactly as
 # locked, so that the container needs no network access to the registry.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Container HEALTHCHECK for wsecho: exit 0 when GET /healthz on $PORT
-# answers 200, else 1. Plain bash (/dev/tcp), because the images carry no
-# curl or wget. Used by ../../Dockerfile and Dockerfile.bun; exercised by
+# answers 200, else 1 (wsecho answers 503 while draining after SIGTERM).
+# Plain bash (/dev/tcp), because the images carry no curl or wget. Used by ../../Dockerfile and Dockerfile.bun; exercised by
 # tests/e2e/container_test.ts against a running and a stopped server.
 set -u
 exec 3<>"/dev/tcp/127.0.0.1/${PORT:-1234}" || exit 1

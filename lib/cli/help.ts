@@ -49,6 +49,11 @@ Access and transport:
                          unlimited)
       --cert FILE        PEM certificate chain: serve wss:// and https://
       --key FILE         PEM private key for --cert
+      --trust-proxy ADDR[/BITS]
+                         a reverse proxy whose X-Forwarded-For or Forwarded
+                         header names the client, in logs and /healthz
+                         (repeatable; IPv4 or IPv6, e.g. 127.0.0.1,
+                         10.0.0.0/8). Default: none; the headers are ignored
 
 Scaling:
   -w, --workers N        serve the port from N processes (Bun on Linux,

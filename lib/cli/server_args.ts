@@ -21,6 +21,7 @@ import {
   type ServerOptions,
   type TlsCredentials,
 } from "../config/options.ts";
+import { parseCidr } from "../http/cidr.ts";
 import { normalizeOrigin } from "../http/origin.ts";
 import { isProtocolName } from "../http/subprotocol.ts";
 import {
@@ -59,6 +60,7 @@ const SPEC = {
   "idle-timeout": { type: "string" },
   "shutdown-timeout": { type: "string" },
   "permessage-deflate": { type: "boolean", default: false },
+  "trust-proxy": { type: "string", multiple: true },
 } as const;
 
 /** The server's arguments: everything but `wsecho client …`. */
@@ -97,6 +99,7 @@ export function parseServerCommand(
         ? DEFAULT_WORKERS
         : parseWorkers(values.workers),
       ...parseLimits(values),
+      trustProxy: parseTrustProxy(values["trust-proxy"] ?? []),
     },
   };
 }
@@ -228,6 +231,18 @@ function parseProtocols(names: string[]): string[] {
     }
   }
   return [...new Set(names)];
+}
+
+/** `--trust-proxy`: IPv4 or IPv6 addresses and CIDR ranges. */
+function parseTrustProxy(texts: string[]): string[] {
+  for (const text of texts) {
+    if (!parseCidr(text.trim())) {
+      throw new UsageError(
+        `--trust-proxy must be an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8), got '${text}'`,
+      );
+    }
+  }
+  return texts.map((text) => text.trim());
 }
 
 /** A whole number from 0 up, e.g. for limits where 0 means "no limit". */

@@ -48,6 +48,11 @@ export interface ServerOptions extends ConnectionLimits {
   workers: number;
   /** Seconds from SIGINT/SIGTERM to exit, waiting for clients included. */
   shutdownTimeout: number;
+  /**
+   * `--trust-proxy`: addresses and CIDR ranges (as given, validated) whose
+   * X-Forwarded-For / Forwarded name the client; empty trusts none.
+   */
+  trustProxy: string[];
 }
 
 /**
@@ -98,6 +103,8 @@ export const DEFAULT_PORT = 1234;
 export const DEFAULT_HOST = "0.0.0.0";
 /** `--max-clients` when not given: unlimited. */
 export const DEFAULT_MAX_CLIENTS = 0;
+/** `--trust-proxy` when not given: no proxy is trusted, headers unread. */
+export const DEFAULT_TRUST_PROXY: readonly string[] = [];
 /** `--workers` when not given: this process alone. */
 export const DEFAULT_WORKERS = 1;
 /** The most processes `--workers` starts; more only adds contention. */

@@ -7,6 +7,8 @@
 import process from "node:process";
 import { messageOf } from "../core/errors.ts";
 import type { HubView } from "../core/hub.ts";
+import type { AddressMatcher } from "./cidr.ts";
+import { forwardedClient } from "./forwarded.ts";
 import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_CSP, PAGE_HTML } from "./page.ts";
@@ -21,15 +23,27 @@ export interface RuntimeInfo {
 /**
  * Performs the runtime's upgrade of the request being handled, answering
  * with `admission.protocol`; the glue calls the gate's `release` once the
- * socket has closed. Returns the response to send (Deno), `undefined` when
- * the runtime answers by itself (Bun), and throws when the runtime refuses
- * the handshake.
+ * socket has closed. `client` is the address a trusted proxy forwarded
+ * the request for (`--trust-proxy`), for the client's log lines; undefined
+ * when the TCP peer is the client. Returns the response to send (Deno),
+ * `undefined` when the runtime answers by itself (Bun), and throws when
+ * the runtime refuses the handshake.
  */
-export type Upgrade = (admission: Admission) => Response | undefined;
+export type Upgrade = (
+  admission: Admission,
+  client: string | undefined,
+) => Response | undefined;
+
+/**
+ * The TCP peer's address (no port), asked for only when needed: by
+ * `/healthz`, and by upgrades with `--trust-proxy`. Undefined if unknown.
+ */
+export type PeerAddress = () => string | undefined;
 
 export type HttpHandler = (
   request: Request,
   upgrade: Upgrade,
+  peer: PeerAddress,
 ) => Response | undefined;
 
 export interface HttpDeps {
@@ -43,12 +57,15 @@ export interface HttpDeps {
   isDraining: () => boolean;
   /** Decides which upgrades go ahead, and counts the refused ones. */
   gate: UpgradeGate;
+  /** `--trust-proxy`; undefined when none is trusted (headers unread). */
+  trustedProxies: AddressMatcher | undefined;
 }
 
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
   // Tells apart servers that share a pid: `deno serve --parallel` workers.
   const instance = crypto.randomUUID().slice(0, 8);
-  return (request, upgrade) => {
+  const trusted = deps.trustedProxies;
+  return (request, upgrade, peer) => {
     if (wantsWebSocket(request)) {
       if (deps.isDraining()) {
         deps.gate.refused.draining++;
@@ -56,16 +73,27 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
       }
       const decision = deps.gate.admit(request);
       if (decision.kind === "refuse") return refusalResponse(decision);
-      return handleUpgrade(upgrade, decision, deps.gate);
+      // Without --trust-proxy nothing is read: the peer is the client.
+      const client = trusted && forwardedFrom(peer, request, trusted);
+      return handleUpgrade(upgrade, decision, client, deps.gate);
     }
 
-    const { pathname } = new URL(request.url);
+    // Bun gives a request without `Host` (HTTP/1.0, e.g. HAProxy's default
+    // health check) a bare path as its url, which `new URL` alone refuses.
+    const { pathname } = new URL(request.url, "http://localhost");
     switch (pathname) {
       case "/":
         return onlyGet(request) ?? pageResponse(request);
       case "/healthz":
+        // 503 while draining, so that health checks (HAProxy, Caddy,
+        // Kubernetes readiness) take this instance out before it stops
+        // listening; the body says why.
         return onlyGet(request) ??
-          jsonResponse(request, health(deps, instance));
+          jsonResponse(
+            request,
+            health(deps, instance, clientAddress(peer, request, trusted)),
+            deps.isDraining() ? 503 : 200,
+          );
       case "/metrics":
         return onlyGet(request) ??
           bodyResponse(
@@ -84,13 +112,35 @@ export function wantsWebSocket(request: Request): boolean {
   return hasToken(request.headers.get("upgrade"), "websocket");
 }
 
+/** The address a trusted peer forwarded `request` for, if any. */
+function forwardedFrom(
+  peer: PeerAddress,
+  request: Request,
+  trusted: AddressMatcher,
+): string | undefined {
+  const address = peer();
+  return address === undefined
+    ? undefined
+    : forwardedClient(address, request.headers, trusted);
+}
+
+/** Who sent `request` as this server sees it, proxies considered. */
+function clientAddress(
+  peer: PeerAddress,
+  request: Request,
+  trusted: AddressMatcher | undefined,
+): string | null {
+  return (trusted && forwardedFrom(peer, request, trusted)) ?? peer() ?? null;
+}
+
 function handleUpgrade(
   upgrade: Upgrade,
   admission: Admission,
+  client: string | undefined,
   gate: UpgradeGate,
 ): Response | undefined {
   try {
-    return upgrade(admission);
+    return upgrade(admission, client);
   } catch (error) {
     // No socket will ever close for this request: give its slot back.
     gate.release();
@@ -107,10 +157,13 @@ function refusalResponse(refusal: Refusal): Response {
   return textResponse(refusal.status, refusal.message + "\n", refusal.headers);
 }
 
-function health(deps: HttpDeps, instance: string) {
+function health(deps: HttpDeps, instance: string, client: string | null) {
   const s = deps.hub.stats;
   return {
     status: deps.isDraining() ? "draining" : "ok",
+    // Who asked, as this server sees it (after --trust-proxy): lets a
+    // user check that a proxy's X-Forwarded-For arrives and is believed.
+    client,
     version: deps.version,
     runtime: deps.runtime.name,
     runtimeVersion: deps.runtime.version,
@@ -142,11 +195,17 @@ function pageResponse(request: Request): Response {
   });
 }
 
-function jsonResponse(request: Request, value: unknown): Response {
+function jsonResponse(
+  request: Request,
+  value: unknown,
+  status = 200,
+): Response {
   return bodyResponse(
     request,
     JSON.stringify(value) + "\n",
     "application/json",
+    {},
+    status,
   );
 }
 
@@ -155,8 +214,10 @@ function bodyResponse(
   body: string,
   type: string,
   headers: Record<string, string> = {},
+  status = 200,
 ): Response {
   return new Response(request.method === "HEAD" ? null : body, {
+    status,
     headers: { "content-type": type, "cache-control": "no-store", ...headers },
   });
 }

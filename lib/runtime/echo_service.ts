@@ -7,6 +7,7 @@
 import { EchoHub, type Transport } from "../core/hub.ts";
 import { logger } from "../core/log.ts";
 import type { ServerOptions } from "../config/options.ts";
+import { trustedProxies } from "../http/cidr.ts";
 import {
   createHttpHandler,
   type HttpHandler,
@@ -25,7 +26,12 @@ export interface EchoService<S> {
 /** The options that shape how the echo service behaves (not where it listens). */
 export type ServiceOptions = Pick<
   ServerOptions,
-  "debug" | "origins" | "requireOrigin" | "protocols" | "maxClients"
+  | "debug"
+  | "origins"
+  | "requireOrigin"
+  | "protocols"
+  | "maxClients"
+  | "trustProxy"
 >;
 
 export function createEchoService<S>(
@@ -47,6 +53,7 @@ export function createEchoService<S>(
       startedAt: Date.now(),
       isDraining: () => service.draining,
       gate,
+      trustedProxies: trustedProxies(options.trustProxy),
     }),
   };
   return service;

@@ -7,14 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 
 const MIB = 1024 * 1024;
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] default limits: 8 and 16 MiB echoes, then close 1000 is answered with 1000`, async () => {
-    await using server = await startServer(runtime);
+for (const target of TARGETS) {
+  const runtime = target.runtime;
+  Deno.test(`[${target.name}] default limits: 8 and 16 MiB echoes, then close 1000 is answered with 1000`, async () => {
+    await using server = await startServer(target);
     await using client = await connect(server.url);
     for (const size of [8 * MIB, 16 * MIB]) {
       const payload = pattern(size, size / MIB);

@@ -4,12 +4,9 @@
  * spells, --file sends a file and compares its echo byte for byte.
  */
 import assert from "node:assert/strict";
-import {
-  RUNTIMES,
-  type ServerProcess,
-  startServer,
-} from "../helpers/server.ts";
+import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { runClient, stderrBesidesConnect } from "../helpers/client.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 
 async function health(server: ServerProcess) {
   return await (await fetch(`${server.http}/healthz`)).json();
@@ -21,9 +18,10 @@ globalThis.addEventListener(
   () => Deno.removeSync(tmp, { recursive: true }),
 );
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] client --binary: stdin's bytes unchanged, \\xff\\xfe and CR included`, async () => {
-    await using server = await startServer(runtime);
+for (const target of TARGETS) {
+  const runtime = target.runtime;
+  Deno.test(`[${target.name}] client --binary: stdin's bytes unchanged, \\xff\\xfe and CR included`, async () => {
+    await using server = await startServer(target);
     // Not UTF-8, a CR before LF, and a last line without LF.
     const input = new Uint8Array([0xff, 0xfe, 0x0a, 0x00, 0x0d, 0x0a, 0x80]);
     const run = await runClient(runtime, ["--binary", server.url], input);
@@ -34,8 +32,8 @@ for (const runtime of RUNTIMES) {
     assert.deepEqual(stats.bytesIn, { text: 0, binary: 5 });
   });
 
-  Deno.test(`[${runtime}] client --hex: each line's bytes as one binary message, an empty line an empty one`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] client --hex: each line's bytes as one binary message, an empty line an empty one`, async () => {
+    await using server = await startServer(target);
     const run = await runClient(
       runtime,
       ["--hex", server.url],
@@ -52,8 +50,8 @@ for (const runtime of RUNTIMES) {
     assert.equal(once.stdout, "4869\n");
   });
 
-  Deno.test(`[${runtime}] client --hex: bad hex is a usage error (exit 2), on stdin after the lines before it`, async () => {
-    await using server = await startServer(runtime, { args: ["--debug"] });
+  Deno.test(`[${target.name}] client --hex: bad hex is a usage error (exit 2), on stdin after the lines before it`, async () => {
+    await using server = await startServer(target, { args: ["--debug"] });
     const run = await runClient(runtime, ["--hex", server.url], "ff\nzz\n00\n");
     assert.equal(run.code, 2);
     assert.equal(run.stdout, "ff\n");
@@ -74,8 +72,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] client --file: sends the file as one binary message, the echo matches byte for byte`, async () => {
-    await using server = await startServer(runtime);
+  Deno.test(`[${target.name}] client --file: sends the file as one binary message, the echo matches byte for byte`, async () => {
+    await using server = await startServer(target);
     // Every byte value, many times over, in an order no codec would keep.
     const bytes = Uint8Array.from(
       { length: 100 * 1024 + 3 },
@@ -102,7 +100,7 @@ for (const runtime of RUNTIMES) {
     );
   });
 
-  Deno.test(`[${runtime}] client --file: an echo that differs is reported with where, exit 3`, async () => {
+  Deno.test(`[${target.name}] client --file: an echo that differs is reported with where, exit 3`, async () => {
     // A real WebSocket server that flips one byte: wsecho never would.
     await using corrupting = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },

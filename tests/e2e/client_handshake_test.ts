@@ -4,17 +4,19 @@
  * and --help, on each runtime.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import {
   connectLine,
   runClient,
   startClient,
   stderrBesidesConnect,
 } from "../helpers/client.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] client --protocol: the connect line names the server's choice, --debug shows the response headers`, async () => {
-    await using server = await startServer(runtime, {
+for (const target of TARGETS) {
+  const runtime = target.runtime;
+  Deno.test(`[${target.name}] client --protocol: the connect line names the server's choice, --debug shows the response headers`, async () => {
+    await using server = await startServer(target, {
       args: ["--protocol", "chat"],
     });
     const run = await runClient(
@@ -36,7 +38,7 @@ for (const runtime of RUNTIMES) {
   // `x,chat` (what ws sends) with 400: the two-protocol offer is made to
   // the Bun server.
   Deno.test(`[${runtime} client, bun server] client --protocol is repeatable: the first offer the server speaks wins`, async () => {
-    await using server = await startServer("bun", {
+    await using server = await startServer(BUN, {
       args: ["--protocol", "chat"],
     });
     const run = await runClient(
@@ -48,7 +50,7 @@ for (const runtime of RUNTIMES) {
   });
 
   Deno.test(`[${runtime} client, bun server] client: the connect line shows permessage-deflate when negotiated`, async () => {
-    await using server = await startServer("bun", {
+    await using server = await startServer(BUN, {
       args: ["--permessage-deflate"],
     });
     const run = await runClient(runtime, [server.url, "-m", "hi"]);
@@ -56,8 +58,8 @@ for (const runtime of RUNTIMES) {
     assert.match(run.stderr, /extensions permessage-deflate/);
   });
 
-  Deno.test(`[${runtime}] client --origin: a refused origin is the server's 403, one line, exit 1`, async () => {
-    await using server = await startServer(runtime, {
+  Deno.test(`[${target.name}] client --origin: a refused origin is the server's 403, one line, exit 1`, async () => {
+    await using server = await startServer(target, {
       args: ["--origin", "https://a.example"],
     });
     const refused = await runClient(
@@ -78,7 +80,7 @@ for (const runtime of RUNTIMES) {
     assert.equal(allowed.stdout, "hi\n");
   });
 
-  Deno.test(`[${runtime}] client -H: headers reach the server as given; a bad one is a usage error`, async () => {
+  Deno.test(`[${target.name}] client -H: headers reach the server as given; a bad one is a usage error`, async () => {
     // The real server does not show request headers, so a bare Deno server
     // records them.
     let seen: Headers | undefined;
@@ -129,8 +131,8 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  Deno.test(`[${runtime}] client: Ctrl-C closes with 1001 and waits for the server's close (the server logs 1001, not 1006)`, async () => {
-    await using server = await startServer(runtime, { args: ["--debug"] });
+  Deno.test(`[${target.name}] client: Ctrl-C closes with 1001 and waits for the server's close (the server logs 1001, not 1006)`, async () => {
+    await using server = await startServer(target, { args: ["--debug"] });
     const client = startClient(runtime, [server.url]);
     await client.stdin.write(new TextEncoder().encode("before ^C\n"));
     await client.stdout.waitFor((line) => line === "before ^C");
@@ -145,7 +147,7 @@ for (const runtime of RUNTIMES) {
     assert.equal(bye.properties.reason, ' "interrupted"');
   });
 
-  Deno.test(`[${runtime}] client --version and --help; the client's errors point to its own help`, async () => {
+  Deno.test(`[${target.name}] client --version and --help; the client's errors point to its own help`, async () => {
     const version = await runClient(runtime, ["--version"]);
     assert.equal(version.code, 0);
     assert.match(

@@ -4,20 +4,18 @@
  * refused by default with a line that says what to do, trusted with --ca,
  * accepted with -k and a warning. Client and server on each runtime.
  */
+import { type RuntimeName, RUNTIMES } from "../../tools/server_process.ts";
 import assert from "node:assert/strict";
-import {
-  RUNTIMES,
-  type ServerProcess,
-  startServer,
-} from "../helpers/server.ts";
+import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 import { connectLine, runClient } from "../helpers/client.ts";
+import { BUN, DENO, targetOf, TARGETS } from "../helpers/targets.ts";
 
 const certificate = await makeCertificate("wsecho-client-tls");
 const stranger = await makeCertificate("wsecho-client-stranger");
 
-async function startTlsServer(runtime: typeof RUNTIMES[number]) {
-  const server = await startServer(runtime, {
+async function startTlsServer(runtime: RuntimeName) {
+  const server = await startServer(targetOf(runtime), {
     args: ["--cert", certificate.certFile, "--key", certificate.keyFile],
   });
   return { server, url: server.url.replace(/^ws:/, "wss:") };
@@ -31,7 +29,8 @@ async function binaryCount(server: ServerProcess): Promise<unknown> {
   return health.messagesIn;
 }
 
-for (const runtime of RUNTIMES) {
+for (const target of TARGETS) {
+  const runtime = target.runtime;
   for (const serverRuntime of RUNTIMES) {
     const name = `[${runtime} client, ${serverRuntime} server] client wss://`;
 
@@ -86,7 +85,7 @@ for (const runtime of RUNTIMES) {
     });
   }
 
-  Deno.test(`[${runtime}] client: -k and --ca are refused for ws:// URLs, and --ca must be a PEM certificate`, async () => {
+  Deno.test(`[${target.name}] client: -k and --ca are refused for ws:// URLs, and --ca must be a PEM certificate`, async () => {
     const cases: Array<[string[], string]> = [
       [
         ["ws://127.0.0.1:1/", "-k"],

@@ -9,6 +9,7 @@
  * STOPSIGNAL; the files themselves must be multi-stage, pinned, non-root,
  * with the narrowest Deno permissions.
  */
+import { DENO, targetOf } from "../helpers/targets.ts";
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import { type BaseImage, emulateImage } from "../helpers/dockerfile.ts";
@@ -126,7 +127,7 @@ for (const image of IMAGES) {
       const port = freePort();
       const env = { ...built.env, PORT: String(port) };
       await using server = await launchServer(
-        image.runtime,
+        targetOf(image.runtime),
         asNobody(built.command)[0],
         asNobody(built.command).slice(1),
         { env, cwd: built.cwd },

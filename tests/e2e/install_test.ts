@@ -4,6 +4,7 @@
  * (--port and $PORT), as the console client, and answers --version; it has
  * only the permissions it needs; `deno uninstall -g` removes it.
  */
+import { DENO, targetOf } from "../helpers/targets.ts";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
@@ -82,7 +83,7 @@ Deno.test("deno task install: a `wsecho` command that serves, echoes and uninsta
 
     const port = freePort();
     await using server = await launchServer(
-      "deno",
+      DENO,
       "wsecho",
       ["--port", String(port), "--host", "127.0.0.1", "--log-format", "json"],
       { cwd: elsewhere, env },
@@ -106,7 +107,7 @@ Deno.test("deno task install: a `wsecho` command that serves, echoes and uninsta
     // $PORT, which the install's --allow-env lets it read.
     const byEnv = freePort();
     await using fromEnv = await launchServer(
-      "deno",
+      DENO,
       "wsecho",
       ["--host", "127.0.0.1", "--log-format", "json"],
       { cwd: elsewhere, env: { ...env, PORT: String(byEnv) } },

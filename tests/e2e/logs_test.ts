@@ -4,12 +4,14 @@
  * controls, category Cf), not only C0/C1 controls.
  */
 import assert from "node:assert/strict";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import { connect } from "../helpers/ws.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`[${runtime}] --debug previews escape bidi and format controls`, async () => {
-    await using server = await startServer(runtime, { args: ["--debug"] });
+for (const target of TARGETS) {
+  const runtime = target.runtime;
+  Deno.test(`[${target.name}] --debug previews escape bidi and format controls`, async () => {
+    await using server = await startServer(target, { args: ["--debug"] });
     await using client = await connect(server.url);
     const text = "evil\u202etxt.exe\u2066x\u2069\u200b\ufeff";
     assert.equal(await client.echo(text), text);

@@ -14,8 +14,9 @@
  */
 import assert from "node:assert/strict";
 import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
-import { RUNTIMES, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import { waitForHealth } from "../helpers/ws.ts";
+import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 
 const chromium = findChromium();
 const inCi = Boolean(Deno.env.get("CI"));
@@ -77,14 +78,15 @@ async function sendAndWait(page: Page): Promise<void> {
 const hexOf = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
 
-for (const runtime of RUNTIMES) {
+for (const target of TARGETS) {
+  const runtime = target.runtime;
   Deno.test({
     name:
-      `[${runtime}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect${suffix}`,
+      `[${target.name}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect${suffix}`,
     ignore: missing,
     async fn() {
       assert.ok(chromium, "CI must have chromium: .ci/run installs it");
-      await using server = await startServer(runtime);
+      await using server = await startServer(target);
       await using browser = await Chromium.launch(chromium);
       const page = await browser.open(`${server.http}/`);
       await page.waitFor(`document.getElementById("url").value !== ""`);
@@ -181,11 +183,11 @@ for (const runtime of RUNTIMES) {
 
   Deno.test({
     name:
-      `[${runtime}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots${suffix}`,
+      `[${target.name}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots${suffix}`,
     ignore: missing,
     async fn() {
       assert.ok(chromium, "CI must have chromium: .ci/run installs it");
-      await using server = await startServer(runtime, {
+      await using server = await startServer(target, {
         args: ["--protocol", "chat"],
       });
       const response = await fetch(`${server.http}/`);

@@ -9,6 +9,7 @@
  * A proxy that is not installed is skipped, except in CI (CI set), where
  * .ci/run installs all three and a missing one fails.
  */
+import { RUNTIMES } from "../../tools/server_process.ts";
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import {
@@ -27,11 +28,11 @@ import {
 import { sleep } from "../helpers/raw_ws.ts";
 import {
   type RuntimeName,
-  RUNTIMES,
   type ServerProcess,
   startServer,
 } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
+import { BUN, DENO, targetOf, TARGETS } from "../helpers/targets.ts";
 
 /** Loopback only: the proxies reach the instances on 127.0.0.1. */
 const LOOPBACK = ["--host", "127.0.0.1"];
@@ -40,7 +41,7 @@ function startInstance(
   runtime: RuntimeName,
   args: string[] = [],
 ): Promise<ServerProcess> {
-  return startServer(runtime, { args: [...LOOPBACK, ...args] });
+  return startServer(targetOf(runtime), { args: [...LOOPBACK, ...args] });
 }
 
 /** A new instance on the port an old one used: a restart in place. */
@@ -91,7 +92,8 @@ for (const proxyName of PROXIES) {
       `${proxyName}: text and 1 MiB binary echo on deno and bun, both instances behind it`,
     ignore: skipProxy(proxyName),
     async fn() {
-      for (const runtime of RUNTIMES) {
+      for (const target of TARGETS) {
+        const runtime = target.runtime;
         await using a = await startInstance(runtime);
         await using b = await startInstance(runtime);
         await using proxy = await startProxy(proxyName, {
@@ -179,22 +181,113 @@ for (const proxyName of PROXIES) {
       try {
         a.child.kill("SIGTERM");
         await a.waitForLog("closing 1 client(s) with 1001");
-        assert.equal((await freshHealth(a.http)).status, "draining");
+        // 503 while draining, so that health checks take `a` out while it
+        // still listens.
+        using http = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+        const health = await fetch(`${a.http}/healthz`, { client: http });
+        assert.equal(health.status, 503);
+        assert.equal((await health.json()).status, "draining");
+        if (proxyName === "haproxy") {
+          // Its active check saw the 503 (Layer 7), not a refused connect.
+          await waitUntil(
+            "HAProxy marks wsecho1 DOWN",
+            () =>
+              proxy.output.split("\n").some((line) =>
+                line.includes("wsecho1 is DOWN") && line.includes("503")
+              ),
+          );
+        }
+        // Caddy's active check takes `a` out the same way; nginx (no
+        // active checks) after the first 503, retried on `b`. Either way,
+        // plain requests end up all on `b`.
+        await waitUntil(
+          `${proxyName} routes around the draining instance`,
+          async () => {
+            const pids = await pidsBehind(proxy, 5);
+            return pids.size === 1 && pids.has(b.child.pid);
+          },
+        );
+        const onBefore = Number((await freshHealth(b.http)).connectionsTotal);
         let refused = 0;
         for (let i = 0; i < 10; i++) {
           await echoOnce(proxy, `while draining ${i}`).catch(() => refused++);
         }
-        // nginx and HAProxy send a 503 upgrade on to the other instance.
-        // Caddy retries connection failures only: the first 503 reaches the
-        // client, and takes `a` out (unhealthy_status 503) for the rest.
-        assert.ok(
-          refused <= (proxyName === "caddy" ? 1 : 0),
-          `${refused} upgrade(s) refused through ${proxyName}`,
-        );
+        assert.equal(refused, 0, `upgrade(s) refused through ${proxyName}`);
         const onB = Number((await freshHealth(b.http)).connectionsTotal);
-        assert.equal(onB, 10 - refused, "every echo was served by b");
+        assert.equal(onB - onBefore, 10, "every echo was served by b");
       } finally {
         silent.close();
+      }
+    },
+  });
+}
+
+/** `GET /healthz` through the proxy from [::1], with a forged X-Forwarded-For. */
+async function healthFromIpv6(proxy: ProxyProcess) {
+  using client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+  const response = await fetch(`http://[::1]:${proxy.port}/healthz`, {
+    client,
+    headers: { "x-forwarded-for": FORGED },
+  });
+  return await response.json();
+}
+
+/** What a client writes into X-Forwarded-For itself: never to be believed. */
+const FORGED = "198.51.100.66";
+
+for (const proxyName of PROXIES) {
+  Deno.test({
+    name:
+      `${proxyName}: --trust-proxy 127.0.0.1 shows the client's address (/healthz, --debug connect line) on deno and bun; without it the proxy's`,
+    ignore: skipProxy(proxyName),
+    async fn() {
+      for (const target of TARGETS) {
+        const runtime = target.runtime;
+        // The proxy reaches both from 127.0.0.1; the client comes from
+        // [::1], so the two addresses differ on one machine.
+        await using trusting = await startInstance(runtime, [
+          "--debug",
+          "--trust-proxy",
+          "127.0.0.1",
+        ]);
+        await using ignoring = await startInstance(runtime, ["--debug"]);
+        await using proxy = await startProxy(proxyName, {
+          port: freePort(),
+          backends: [trusting.port, ignoring.port],
+          ipv6: true,
+        });
+        const clientSeenBy = new Map<number | undefined, unknown>();
+        await waitUntil(`${runtime}: both instances answered`, async () => {
+          const health = await healthFromIpv6(proxy);
+          clientSeenBy.set(health.pid as number, health.client);
+          return clientSeenBy.size === 2;
+        });
+        // nginx and HAProxy append the address they saw after the forged
+        // one, Caddy replaces it: the right-most untrusted entry is [::1].
+        assert.equal(clientSeenBy.get(trusting.child.pid), "::1", runtime);
+        assert.equal(
+          clientSeenBy.get(ignoring.child.pid),
+          "127.0.0.1",
+          `${runtime}: X-Forwarded-For ignored without --trust-proxy`,
+        );
+
+        // Held at once, least-connections spreads them over both.
+        const held = [];
+        try {
+          for (let i = 0; i < 4; i++) {
+            held.push(await connect(`ws://[::1]:${proxy.port}/`));
+          }
+          const connectedFrom = async (server: ServerProcess) =>
+            (await server.waitForLog("connected from")).properties.remote;
+          assert.equal(await connectedFrom(trusting), "::1", runtime);
+          assert.match(
+            String(await connectedFrom(ignoring)),
+            /^127\.0\.0\.1:\d+$/,
+            runtime,
+          );
+        } finally {
+          await Promise.all(held.map((client) => client.close()));
+        }
       }
     },
   });
@@ -327,7 +420,8 @@ class EchoLoop {
 
 const CLIENTS = 50;
 
-for (const runtime of RUNTIMES) {
+for (const target of TARGETS) {
+  const runtime = target.runtime;
   Deno.test({
     name:
       `haproxy (${runtime}): a rolling restart of both instances under ${CLIENTS} busy clients loses nothing`,

@@ -47,6 +47,11 @@ export interface ProxySettings {
   backends: [number, number];
   /** Idle limit of an upgraded connection (nginx, HAProxy), e.g. "6s". */
   idleTimeout?: string;
+  /**
+   * Also listen on [::1]: a client connecting there is told apart from
+   * the proxy, which reaches the instances from 127.0.0.1 (--trust-proxy).
+   */
+  ipv6?: boolean;
 }
 
 /** A `[from, to]` pair: `from` must occur in the shipped file. */
@@ -76,7 +81,7 @@ export function proxyConfig(name: ProxyName, settings: ProxySettings): string {
 
 function substitutionsFor(
   name: ProxyName,
-  { port, backends: [first, second], idleTimeout }: ProxySettings,
+  { port, backends: [first, second], idleTimeout, ipv6 }: ProxySettings,
 ): Substitution[] {
   const upstreams: Substitution[] = [
     ["127.0.0.1:1234", `127.0.0.1:${first}`],
@@ -85,7 +90,10 @@ function substitutionsFor(
   switch (name) {
     case "nginx":
       return [
-        ["listen 8080;", `listen 127.0.0.1:${port};`],
+        [
+          "listen 8080;",
+          `listen 127.0.0.1:${port};${ipv6 ? ` listen [::1]:${port};` : ""}`,
+        ],
         ...upstreams,
         // A restarted instance is tried again after fail_timeout.
         ["fail_timeout=5s", "fail_timeout=1s"],
@@ -98,7 +106,10 @@ function substitutionsFor(
       ];
     case "haproxy":
       return [
-        ["bind :8080", `bind 127.0.0.1:${port}`],
+        [
+          "bind :8080",
+          `bind 127.0.0.1:${port}${ipv6 ? `\n    bind [::1]:${port}` : ""}`,
+        ],
         ...upstreams,
         // The test runs as whoever runs the suite: no privileges to drop.
         ["    user haproxy\n    group haproxy\n", ""],
@@ -116,7 +127,10 @@ function substitutionsFor(
         // Off: several test proxies run at once and would share :2019.
         ["admin localhost:2019", "admin off"],
         ["grace_period 10s", "grace_period 1s"],
-        [":8080 {", `http://127.0.0.1:${port} {\n\tbind 127.0.0.1`],
+        ipv6
+          // Any host name: requests come as 127.0.0.1 and as [::1].
+          ? [":8080 {", `http://:${port} {\n\tbind 127.0.0.1 ::1`]
+          : [":8080 {", `http://127.0.0.1:${port} {\n\tbind 127.0.0.1`],
         [
           "127.0.0.1:1234 127.0.0.1:1235",
           `127.0.0.1:${first} 127.0.0.1:${second}`,

@@ -1,7 +1,7 @@
 /**
- * HTTP/1.1 over a raw TCP socket, so that handshake tests control every
- * header byte (method, duplicates, missing or odd values) that `fetch` and
- * `WebSocket` would fix up or refuse to send.
+ * HTTP/1.x over a raw TCP socket, so that tests control every header byte
+ * (method, duplicates, missing or odd values, HTTP/1.0 without `Host`)
+ * that `fetch` and `WebSocket` would fix up or refuse to send.
  */
 
 /** A valid `Sec-WebSocket-Key`: 16 bytes, base64. */
@@ -56,7 +56,8 @@ export async function rawRequest(
     const reader = new ByteReader(conn);
     const headText = await reader.readUntil("\r\n\r\n");
     const [statusLine, ...headerLines] = headText.split("\r\n");
-    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1]);
+    // A server may answer an HTTP/1.0 request as HTTP/1.0.
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
     if (!status) throw new Error(`not an HTTP response: ${statusLine}`);
     const headers = new Headers();
     for (const line of headerLines) {
@@ -65,8 +66,11 @@ export async function rawRequest(
     }
     let body = "";
     if (status !== 101) {
-      const length = Number(headers.get("content-length") ?? 0);
-      body = await reader.readBytes(length);
+      const length = headers.get("content-length");
+      // Without a length the body ends with the connection.
+      body = length === null
+        ? await reader.readToEnd()
+        : await reader.readBytes(Number(length));
       conn.close();
     }
     return { status, headers, body, conn };
@@ -87,13 +91,21 @@ class ByteReader {
   constructor(private readonly conn: Deno.Conn) {}
 
   private async fill(): Promise<void> {
+    if (!(await this.read())) {
+      throw new Error("connection closed before the response");
+    }
+  }
+
+  /** Appends what arrives next; false once the server has closed. */
+  private async read(): Promise<boolean> {
     const chunk = new Uint8Array(4096);
     const n = await this.conn.read(chunk);
-    if (n === null) throw new Error("connection closed before the response");
+    if (n === null) return false;
     const joined = new Uint8Array(this.buffered.length + n);
     joined.set(this.buffered);
     joined.set(chunk.subarray(0, n), this.buffered.length);
     this.buffered = joined;
+    return true;
   }
 
   /** Text up to `marker` (which is consumed but not returned). */
@@ -110,6 +122,11 @@ class ByteReader {
       }
       await this.fill();
     }
+  }
+
+  async readToEnd(): Promise<string> {
+    while (await this.read()) { /* more */ }
+    return new TextDecoder().decode(this.buffered);
   }
 
   async readBytes(length: number): Promise<string> {

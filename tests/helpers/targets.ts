@@ -43,3 +43,8 @@ export const TARGETS: readonly Target[] = [DENO, BUN];
 export function builtinEngine(target: Target): RuntimeName | undefined {
   return target.engine === "builtin" ? target.runtime : undefined;
 }
+
+/** The built-in-engine target of `runtime`, for tests about one runtime. */
+export function targetOf(runtime: RuntimeName): Target {
+  return runtime === "bun" ? BUN : DENO;
+}

@@ -79,6 +79,35 @@ Deno.test("access options: bad values are usage errors", () => {
   );
 });
 
+Deno.test("--trust-proxy: repeatable IPv4 and IPv6 addresses and ranges", () => {
+  assert.deepEqual(options([]).trustProxy, []);
+  assert.deepEqual(
+    options([
+      "--trust-proxy",
+      "127.0.0.1",
+      "--trust-proxy",
+      "10.0.0.0/8",
+      "--trust-proxy=fd00::/8",
+      "--trust-proxy",
+      "::1",
+    ]).trustProxy,
+    ["127.0.0.1", "10.0.0.0/8", "fd00::/8", "::1"],
+  );
+});
+
+Deno.test("--trust-proxy: anything but an address or range is a one-line usage error", () => {
+  for (
+    const bad of ["localhost", "10.0.0.0/33", "::/129", "10.0.0/8", "", "*"]
+  ) {
+    const message = usageMessage(["--trust-proxy", bad]);
+    assert.equal(
+      message,
+      `--trust-proxy must be an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8), got '${bad}'`,
+    );
+  }
+  assert.match(usageMessage(["--trust-proxy"]), /needs a value/);
+});
+
 Deno.test("--cert/--key: both read, PKCS#8 or SEC1 keys", () => {
   assert.deepEqual(options(["--cert", "cert.pem", "--key", "key.pem"]).tls, {
     certFile: "cert.pem",

@@ -1,15 +1,23 @@
 /** Unit tests of the runtime-agnostic HTTP side. */
 import assert from "node:assert/strict";
 import { EchoStats } from "../../lib/core/hub.ts";
+import { trustedProxies } from "../../lib/http/cidr.ts";
 import { hasToken } from "../../lib/http/header_tokens.ts";
-import { createHttpHandler, type Upgrade } from "../../lib/http/routes.ts";
+import {
+  createHttpHandler,
+  type PeerAddress,
+  type Upgrade,
+} from "../../lib/http/routes.ts";
 import { UpgradeGate } from "../../lib/http/upgrade_gate.ts";
 
-function handler(draining = false) {
+/** The TCP peer of every request in these tests, unless one says otherwise. */
+const LOOPBACK: PeerAddress = () => "127.0.0.1";
+
+function handler(draining = false, trustProxy: string[] = []) {
   const stats = new EchoStats();
   stats.connectionsTotal = 3;
   stats.textMessagesIn = 2;
-  return createHttpHandler({
+  const handle = createHttpHandler({
     hub: { size: 1, stats },
     runtime: { name: "deno", version: "2.9.6" },
     version: "1.2.3",
@@ -21,7 +29,10 @@ function handler(draining = false) {
       protocols: [],
       maxClients: 0,
     }),
+    trustedProxies: trustedProxies(trustProxy),
   });
+  return (request: Request, upgrade: Upgrade, peer = LOOPBACK) =>
+    handle(request, upgrade, peer);
 }
 
 const noUpgrade: Upgrade = () => assert.fail("must not upgrade");
@@ -113,6 +124,7 @@ Deno.test("GET /healthz reports status, runtime, clients and totals", async () =
   assert.equal(response.headers.get("cache-control"), "no-store");
   const health = await response.json();
   assert.equal(health.status, "ok");
+  assert.equal(health.client, "127.0.0.1");
   assert.equal(health.version, "1.2.3");
   assert.equal(health.runtime, "deno");
   assert.equal(health.runtimeVersion, "2.9.6");
@@ -161,14 +173,77 @@ Deno.test("a handshake the runtime refuses becomes 400 with the reason", async (
   );
 });
 
-Deno.test("while draining, upgrades get 503 and /healthz says draining", async () => {
+Deno.test("while draining, upgrades get 503 and /healthz answers 503 with status draining", async () => {
   const h = handler(true);
   const refused = h(upgradeRequest(), noUpgrade)!;
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get("retry-after"), "5");
   await refused.body?.cancel();
-  const health = await h(request("/healthz"), noUpgrade)!.json();
+  const response = h(request("/healthz"), noUpgrade)!;
+  // 503, so that load balancers' health checks take the instance out.
+  assert.equal(response.status, 503);
+  assert.equal(response.headers.get("content-type"), "application/json");
+  const health = await response.json();
   assert.equal(health.status, "draining");
+  assert.equal(health.clients, 1);
+});
+
+Deno.test("/healthz works for a request whose url is a bare path (Bun, no Host)", async () => {
+  // Bun hands over HTTP/1.0 requests without Host with url "/healthz".
+  const bare = { method: "GET", url: "/healthz", headers: new Headers() };
+  const response = handler()(bare as Request, noUpgrade)!;
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).status, "ok");
+});
+
+const FORGED = { "x-forwarded-for": "203.0.113.7" };
+
+Deno.test("/healthz names the TCP peer as the client when no proxy is trusted, whatever the headers say", async () => {
+  const h = handler();
+  let asked = 0;
+  const peer = () => (asked++, "192.0.2.1");
+  const health = await h(
+    request("/healthz", { headers: FORGED }),
+    noUpgrade,
+    peer,
+  )!.json();
+  assert.equal(health.client, "192.0.2.1");
+  assert.equal(asked, 1);
+});
+
+Deno.test("/healthz names the forwarded client when the peer is a trusted proxy", async () => {
+  const h = handler(false, ["127.0.0.1", "10.0.0.0/8"]);
+  const ask = async (peer: string, headers: Record<string, string>) =>
+    (await h(request("/healthz", { headers }), noUpgrade, () => peer)!
+      .json()).client;
+  assert.equal(await ask("127.0.0.1", FORGED), "203.0.113.7");
+  assert.equal(
+    await ask("10.1.2.3", { forwarded: 'for="[2001:db8::7]:4711"' }),
+    "2001:db8::7",
+  );
+  // Untrusted peer: its headers are ignored.
+  assert.equal(await ask("192.0.2.1", FORGED), "192.0.2.1");
+  // Trusted peer without the headers: the peer is the client.
+  assert.equal(await ask("127.0.0.1", {}), "127.0.0.1");
+});
+
+Deno.test("upgrades get the forwarded client from a trusted proxy only, and nothing is read without --trust-proxy", () => {
+  const answer = new Response(null, { status: 200 });
+  const clientOf = (
+    h: ReturnType<typeof handler>,
+    peer: PeerAddress,
+  ) => {
+    let client: string | undefined = "not called";
+    const request = upgradeRequest();
+    request.headers.set("x-forwarded-for", "198.51.100.9, 127.0.0.1");
+    h(request, (_, forwarded) => (client = forwarded, answer), peer);
+    return client;
+  };
+  const never: PeerAddress = () => assert.fail("peer asked for");
+  assert.equal(clientOf(handler(), never), undefined);
+  const trusting = handler(false, ["127.0.0.0/8"]);
+  assert.equal(clientOf(trusting, LOOPBACK), "198.51.100.9");
+  assert.equal(clientOf(trusting, () => "192.0.2.1"), undefined);
 });
 
 Deno.test("header token lists are matched case-insensitively", () => {

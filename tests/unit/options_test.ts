@@ -13,6 +13,7 @@ const ACCESS_DEFAULTS = {
   protocols: [],
   maxClients: 0,
   tls: undefined,
+  trustProxy: [],
 };
 
 /** `--workers` when not given (tests/e2e/workers_test.ts). */

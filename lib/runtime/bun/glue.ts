@@ -74,22 +74,36 @@ function bun(): BunApi {
  * the client's number: a small integer is no heap object. An object there,
  * however small, cost 0.3 KiB per idle connection (wsload idle, 10k
  * connections: 2.02 against 1.72 KiB), 18% on top of Bun's own cost. The
- * `ip:port` is looked up and kept only with `--debug`; other logs use the
- * socket's own `remoteAddress`.
+ * `ip:port` is looked up and kept only with `--debug`, and a client's
+ * address forwarded by a trusted proxy only with `--trust-proxy`; other
+ * logs use the socket's own `remoteAddress`.
  */
 class BunPeers {
-  /** `ip:port` by client number, with `--debug` only. */
+  /** `ip:port` or forwarded address by client number, when kept at all. */
   private readonly remotes: Map<number, string> | undefined;
 
-  constructor(debug: boolean) {
-    this.remotes = debug ? new Map() : undefined;
+  constructor(private readonly debug: boolean, trustsProxies: boolean) {
+    this.remotes = debug || trustsProxies ? new Map() : undefined;
   }
 
-  /** Notes client `id`, about to be upgraded from `request`. */
-  admit(id: number, request: Request, server: BunNativeServer): void {
-    if (!this.remotes) return;
-    const ip = server.requestIP(request);
-    this.remotes.set(id, ip ? formatAddress(ip.address, ip.port) : "unknown");
+  /**
+   * Notes client `id`, about to be upgraded from `request`; `client` is
+   * the address a trusted proxy forwarded it for, if any.
+   */
+  admit(
+    id: number,
+    request: Request,
+    server: BunNativeServer,
+    client: string | undefined,
+  ): void {
+    if (client !== undefined) this.remotes?.set(id, client);
+    else if (this.debug) {
+      const ip = server.requestIP(request);
+      this.remotes!.set(
+        id,
+        ip ? formatAddress(ip.address, ip.port) : "unknown",
+      );
+    }
   }
 
   /** Who `ws` is, for a log line (not on the echo path). */
@@ -164,21 +178,24 @@ function runtimeInfo(): RuntimeInfo {
 export const runtime: Runtime = defineRuntime<Socket>({
   info: runtimeInfo,
   serve({ bind, options, assemble }) {
-    const peers = new BunPeers(options.debug);
+    const peers = new BunPeers(
+      options.debug,
+      options.trustProxy.length > 0,
+    );
     const { hub, handle, gate } = assemble(createTransport(options, peers));
     const server = bun().serve<number>({
       ...bind,
       fetch(request, self) {
-        return handle(request, ({ protocol }) => {
+        return handle(request, ({ protocol }, client) => {
           const id = hub.nextId();
-          peers.admit(id, request, self);
+          peers.admit(id, request, self, client);
           const headers = protocol === undefined
             ? NO_PROTOCOL
             : { "Sec-WebSocket-Protocol": protocol };
           if (self.upgrade(request, { data: id, headers })) return undefined;
           peers.forget(id);
           throw new Error("Bun refused the upgrade");
-        });
+        }, () => self.requestIP(request)?.address);
       },
       websocket: {
         // Bun closes with 1009 itself, before buffering the whole message.

@@ -61,14 +61,16 @@ export class DenoPeer implements PeerInfo, EventListenerObject {
   constructor(
     readonly socket: WebSocket,
     readonly id: number,
-    private readonly address: Deno.Addr,
+    /** The TCP peer, or the client a trusted proxy named (`--trust-proxy`). */
+    private readonly address: Deno.Addr | string,
     private readonly context: PeerContext,
   ) {}
   private refused = false;
   /** Messages sent; see `sizeToCheck`. */
   sends = 0;
 
-  /** `ip:port`, formatted only when a log line asks for it. */
+  /** `ip:port` (or a forwarded client's address), formatted only when a
+   * log line asks for it. */
   get remote(): string {
     return describe(this.address);
   }
@@ -210,12 +212,17 @@ function denoHandler(
   const { hub, handle, gate } = service;
   const context: PeerContext = { hub, gate, maxMessage };
   return (request, { remoteAddr }) => {
-    const upgrade: Upgrade = ({ protocol }) => {
+    const upgrade: Upgrade = ({ protocol }, client) => {
       const { socket, response } = Deno.upgradeWebSocket(
         request,
         denoUpgradeOptions(protocol, idleTimeout),
       );
-      const peer = new DenoPeer(socket, hub.nextId(), remoteAddr, context);
+      const peer = new DenoPeer(
+        socket,
+        hub.nextId(),
+        client ?? remoteAddr,
+        context,
+      );
       // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
       socket.binaryType = "arraybuffer";
       // A client from the moment its 101 is on its way, not from `open`:
@@ -227,11 +234,14 @@ function denoHandler(
       socket.addEventListener("close", peer);
       return response;
     };
-    return handle(request, upgrade) ?? internalError();
+    const peerAddress = () =>
+      remoteAddr.transport === "tcp" ? remoteAddr.hostname : undefined;
+    return handle(request, upgrade, peerAddress) ?? internalError();
   };
 }
 
-function describe(addr: Deno.Addr): string {
+function describe(addr: Deno.Addr | string): string {
+  if (typeof addr === "string") return addr;
   return addr.transport === "tcp" || addr.transport === "udp"
     ? formatAddress(addr.hostname, addr.port)
     : addr.transport;

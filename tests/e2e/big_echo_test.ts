@@ -9,12 +9,11 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { startServer } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { TARGETS } from "../helpers/targets.ts";
 
 const MIB = 1024 * 1024;
 
 for (const target of TARGETS) {
-  const runtime = target.runtime;
   Deno.test(`[${target.name}] default limits: 8 and 16 MiB echoes, then close 1000 is answered with 1000`, async () => {
     await using server = await startServer(target);
     await using client = await connect(server.url);

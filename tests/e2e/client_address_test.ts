@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { rawRequest } from "../helpers/raw_http.ts";
 import { closeCodeOf, Opcode, RawClient } from "../helpers/raw_ws.ts";
 import { runCli, type ServerProcess, startServer } from "../helpers/server.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { TARGETS } from "../helpers/targets.ts";
 
 /** `/healthz` by raw request with `headers`, from 127.0.0.1. */
 async function healthWith(
@@ -27,7 +27,6 @@ async function healthWith(
 const FORGED = "X-Forwarded-For: 198.51.100.66";
 
 for (const target of TARGETS) {
-  const runtime = target.runtime;
   Deno.test(`[${target.name}] HTTP/1.0 GET /healthz without Host: 200, and nothing in the log`, async () => {
     await using server = await startServer(target, { args: ["--debug"] });
     const response = await rawRequest(

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { runClient, stderrBesidesConnect } from "../helpers/client.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { TARGETS } from "../helpers/targets.ts";
 
 async function health(server: ServerProcess) {
   return await (await fetch(`${server.http}/healthz`)).json();

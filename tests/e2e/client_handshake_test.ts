@@ -11,7 +11,7 @@ import {
   startClient,
   stderrBesidesConnect,
 } from "../helpers/client.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { BUN, TARGETS } from "../helpers/targets.ts";
 
 for (const target of TARGETS) {
   const runtime = target.runtime;

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 import { connectLine, runClient } from "../helpers/client.ts";
-import { BUN, DENO, targetOf, TARGETS } from "../helpers/targets.ts";
+import { targetOf, TARGETS } from "../helpers/targets.ts";
 
 const certificate = await makeCertificate("wsecho-client-tls");
 const stranger = await makeCertificate("wsecho-client-stranger");

@@ -9,7 +9,7 @@
  * STOPSIGNAL; the files themselves must be multi-stage, pinned, non-root,
  * with the narrowest Deno permissions.
  */
-import { DENO, targetOf } from "../helpers/targets.ts";
+import { targetOf } from "../helpers/targets.ts";
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import { type BaseImage, emulateImage } from "../helpers/dockerfile.ts";

@@ -4,7 +4,7 @@
  * (--port and $PORT), as the console client, and answers --version; it has
  * only the permissions it needs; `deno uninstall -g` removes it.
  */
-import { DENO, targetOf } from "../helpers/targets.ts";
+import { DENO } from "../helpers/targets.ts";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";

@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { startServer } from "../helpers/server.ts";
 import { connect } from "../helpers/ws.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { TARGETS } from "../helpers/targets.ts";
 
 for (const target of TARGETS) {
-  const runtime = target.runtime;
   Deno.test(`[${target.name}] --debug previews escape bidi and format controls`, async () => {
     await using server = await startServer(target, { args: ["--debug"] });
     await using client = await connect(server.url);

@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
 import { startServer } from "../helpers/server.ts";
 import { waitForHealth } from "../helpers/ws.ts";
-import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
+import { TARGETS } from "../helpers/targets.ts";
 
 const chromium = findChromium();
 const inCi = Boolean(Deno.env.get("CI"));

@@ -32,7 +32,7 @@ import {
   startServer,
 } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
-import { BUN, DENO, targetOf, TARGETS } from "../helpers/targets.ts";
+import { targetOf, TARGETS } from "../helpers/targets.ts";
 
 /** Loopback only: the proxies reach the instances on 127.0.0.1. */
 const LOOPBACK = ["--host", "127.0.0.1"];

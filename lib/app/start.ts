@@ -68,7 +68,12 @@ export async function start(
   // (and reading it without --allow-env would prompt on a terminal).
   const command = parseOrReport(args, launch === "serve" ? noEnv : readEnv);
   if (typeof command === "number") return command;
-  const runtime = await loadRuntime();
+  const runtime = await loadRuntime(
+    command.kind === "serve" && command.options.engine === "wsecho" &&
+      !isBun() && launch === "run"
+      ? "wsecho"
+      : undefined,
+  );
   switch (command.kind) {
     case "help":
       process.stdout.write(SERVER_HELP);
@@ -94,6 +99,8 @@ export async function start(
     );
     return 2;
   }
+  const refusedEngine = refuseEngine(options, launch);
+  if (refusedEngine !== undefined) return refusedEngine;
   const refused = refuseWorkers(options, runtime);
   if (refused !== undefined) return refused;
   setupLogging({ debug: options.debug, format: options.logFormat });
@@ -124,13 +131,14 @@ function listen(runtime: Runtime, options: ServerOptions, args: string[]) {
   const reusePort = options.workers > 1 || worker > 0;
   const server = runtime.listen({ ...options, reusePort }, VERSION);
   logger().info(
-    "{name} {version} listening on {url} ({runtime} {runtimeVersion})",
+    "{name} {version} listening on {url} ({runtime} {runtimeVersion}, engine {engine})",
     {
       name: NAME,
       version: VERSION,
       url: server.url,
       runtime: runtime.info.name,
       runtimeVersion: runtime.info.version,
+      engine: runtime.info.engine,
       pid: process.pid,
       worker,
     },
@@ -162,6 +170,32 @@ function reportUsageError(error: unknown): number {
   if (!(error instanceof UsageError)) throw error;
   process.stderr.write(`${NAME}: ${error.message} (see '${NAME} --help')\n`);
   return error.exitCode;
+}
+
+/**
+ * `--engine wsecho` where it can run: on Deno, where we listen ourselves.
+ * Else the exit code of the usage error.
+ */
+function refuseEngine(
+  options: ServerOptions,
+  launch: Launch,
+): number | undefined {
+  if (options.engine !== "wsecho") return undefined;
+  if (isBun()) {
+    return reportUsageError(
+      new UsageError(
+        "--engine wsecho runs on Deno only; Bun's built-in engine is already strict",
+      ),
+    );
+  }
+  if (launch === "serve") {
+    return reportUsageError(
+      new UsageError(
+        "--engine wsecho cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead",
+      ),
+    );
+  }
+  return undefined;
 }
 
 /** `--workers` where this runtime and OS can do it; else the exit code. */

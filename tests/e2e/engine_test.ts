@@ -5,7 +5,7 @@
  * flow control against a client that does not read.
  */
 import assert from "node:assert/strict";
-import WebSocketClient from "npm:ws@8";
+import WebSocketClient from "ws";
 import { startServer } from "../helpers/server.ts";
 import {
   closeCodeOf,

@@ -1,0 +1,481 @@
+/**
+ * wsecho behind the reverse proxies users run, with the configurations we
+ * ship in deploy/ (nginx, HAProxy, Caddy from Debian's packages), all on
+ * loopback: echo through each proxy on both runtimes; routing around a
+ * stopped or draining instance and back to a fresh one; a rolling restart
+ * under load through HAProxy that loses nothing; and idle connections that
+ * a proxy's idle timeout would cut, kept up by wsecho's pings.
+ *
+ * A proxy that is not installed is skipped, except in CI (CI set), where
+ * .ci/run installs all three and a missing one fails.
+ */
+import assert from "node:assert/strict";
+import { MIB } from "../../lib/core/payload.ts";
+import {
+  freePort,
+  freshHealth,
+  sampleHealth,
+  silentClient,
+} from "../helpers/net.ts";
+import {
+  PROXIES,
+  type ProxyName,
+  type ProxyProcess,
+  skipProxy,
+  startProxy,
+} from "../helpers/proxies.ts";
+import { sleep } from "../helpers/raw_ws.ts";
+import {
+  type RuntimeName,
+  RUNTIMES,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
+import { connect, pattern } from "../helpers/ws.ts";
+
+/** Loopback only: the proxies reach the instances on 127.0.0.1. */
+const LOOPBACK = ["--host", "127.0.0.1"];
+
+function startInstance(
+  runtime: RuntimeName,
+  args: string[] = [],
+): Promise<ServerProcess> {
+  return startServer(runtime, { args: [...LOOPBACK, ...args] });
+}
+
+/** A new instance on the port an old one used: a restart in place. */
+function restartInstance(
+  runtime: RuntimeName,
+  port: number,
+  args: string[] = [],
+): Promise<ServerProcess> {
+  return startInstance(runtime, [...args, "--port", String(port)]);
+}
+
+/** The pids that answered `count` fresh `GET /healthz` through the proxy. */
+async function pidsBehind(proxy: ProxyProcess, count: number) {
+  const answers = await sampleHealth(proxy.http, count);
+  return new Set(answers.map((health) => health.pid));
+}
+
+/** Opens a WebSocket through the proxy and echoes one text message. */
+async function echoOnce(proxy: ProxyProcess, text: string): Promise<void> {
+  await using client = await connect(proxy.url);
+  assert.equal(await client.echo(text), text);
+}
+
+/** Polls `check` every 50 ms until it holds; fails after `ms`. */
+async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(50);
+  }
+}
+
+// Which runtime the routing tests use per proxy: both runtimes are
+// covered across the proxies without running every pair.
+const ROUTING_RUNTIME: Record<ProxyName, RuntimeName> = {
+  nginx: "deno",
+  haproxy: "bun",
+  caddy: "deno",
+};
+
+for (const proxyName of PROXIES) {
+  Deno.test({
+    name:
+      `${proxyName}: text and 1 MiB binary echo on deno and bun, both instances behind it`,
+    ignore: skipProxy(proxyName),
+    async fn() {
+      for (const runtime of RUNTIMES) {
+        await using a = await startInstance(runtime);
+        await using b = await startInstance(runtime);
+        await using proxy = await startProxy(proxyName, {
+          port: freePort(),
+          backends: [a.port, b.port],
+        });
+        assert.deepEqual(
+          await pidsBehind(proxy, 20),
+          new Set([a.child.pid, b.child.pid]),
+          `${runtime}: requests through ${proxyName} reach both instances`,
+        );
+        await using client = await connect(proxy.url);
+        const text = `héllo through ${proxyName} to ${runtime} ✓`;
+        assert.equal(await client.echo(text), text);
+        const bytes = pattern(MIB, 7);
+        const echoed = await client.echo(bytes);
+        assert.ok(echoed instanceof Uint8Array, "binary comes back binary");
+        assert.equal(echoed.byteLength, MIB);
+        assert.ok(
+          echoed.every((byte, i) => byte === bytes[i]),
+          "1 MiB echoed byte for byte",
+        );
+      }
+    },
+  });
+
+  Deno.test({
+    name: `${proxyName} (${
+      ROUTING_RUNTIME[proxyName]
+    }): stops routing to a stopped instance, routes again to a fresh one`,
+    ignore: skipProxy(proxyName),
+    async fn() {
+      const runtime = ROUTING_RUNTIME[proxyName];
+      const a = await startInstance(runtime);
+      await using b = await startInstance(runtime);
+      await using proxy = await startProxy(proxyName, {
+        port: freePort(),
+        backends: [a.port, b.port],
+      });
+      await a.stop();
+      // At once, before any active check has run: a refused connect is
+      // retried on the other instance, never shown to the client.
+      for (let i = 0; i < 10; i++) await echoOnce(proxy, `after stop ${i}`);
+      assert.deepEqual(await pidsBehind(proxy, 10), new Set([b.child.pid]));
+
+      await using fresh = await restartInstance(runtime, a.port);
+      await waitUntil(
+        `${proxyName} routes to the restarted instance`,
+        async () => (await freshHealth(proxy.http)).pid === fresh.child.pid,
+      );
+      // WebSockets reach it too: of 10 held at once, some land there.
+      const held = await Promise.all(
+        Array.from({ length: 10 }, () => connect(proxy.url)),
+      );
+      try {
+        assert.ok(Number((await freshHealth(fresh.http)).clients) > 0);
+      } finally {
+        await Promise.all(held.map((client) => client.close()));
+      }
+    },
+  });
+
+  // Deno only: on Bun the drain ends as soon as the 1001 frames are sent
+  // (uWebSockets runs the close handler at once, without waiting for the
+  // client's answer), so a Bun instance drains for milliseconds before it
+  // stops listening; the stopped-instance test above covers that.
+  Deno.test({
+    name:
+      `${proxyName} (deno): upgrades go to the other instance while one drains`,
+    ignore: skipProxy(proxyName),
+    async fn() {
+      const runtime: RuntimeName = "deno";
+      // A silent client keeps `a` draining (it never answers the 1001)
+      // for up to its 8.5 s drain wait: long enough to route around it.
+      await using a = await startInstance(runtime, [
+        "--shutdown-timeout",
+        "10",
+      ]);
+      await using b = await startInstance(runtime);
+      await using proxy = await startProxy(proxyName, {
+        port: freePort(),
+        backends: [a.port, b.port],
+      });
+      const silent = await silentClient(a.port);
+      try {
+        a.child.kill("SIGTERM");
+        await a.waitForLog("closing 1 client(s) with 1001");
+        assert.equal((await freshHealth(a.http)).status, "draining");
+        let refused = 0;
+        for (let i = 0; i < 10; i++) {
+          await echoOnce(proxy, `while draining ${i}`).catch(() => refused++);
+        }
+        // nginx and HAProxy send a 503 upgrade on to the other instance.
+        // Caddy retries connection failures only: the first 503 reaches the
+        // client, and takes `a` out (unhealthy_status 503) for the rest.
+        assert.ok(
+          refused <= (proxyName === "caddy" ? 1 : 0),
+          `${refused} upgrade(s) refused through ${proxyName}`,
+        );
+        const onB = Number((await freshHealth(b.http)).connectionsTotal);
+        assert.equal(onB, 10 - refused, "every echo was served by b");
+      } finally {
+        silent.close();
+      }
+    },
+  });
+}
+
+/** Counts over all clients of the rolling restart. */
+interface Counts {
+  sent: number;
+  echoed: number;
+  /** Sent, then a 1001 close came instead of the echo. */
+  unanswered: number;
+  reconnects: number;
+  /** Reconnect attempts the proxy could not serve. */
+  failedConnects: number;
+  /** Longest time from a client's 1001 close to its next echo, ms. */
+  maxGapMs: number;
+  totalGapMs: number;
+}
+
+/**
+ * One client echoing continuously through the proxy, one message in
+ * flight, alternating text and binary. A 1001 close makes it reconnect
+ * and carry on; anything else (a wrong echo, an echo twice, a close
+ * without a close frame or with another code) is recorded as an error.
+ */
+class EchoLoop {
+  readonly errors: string[] = [];
+  closes = 0;
+  private seq = 0;
+  private stopping = false;
+  private downSince?: number;
+  private done?: Promise<void>;
+
+  constructor(
+    readonly id: number,
+    readonly url: string,
+    readonly counts: Counts,
+  ) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    let first = true;
+    while (!this.stopping) {
+      const socket = await this.open();
+      if (!socket) return;
+      if (!first) this.counts.reconnects++;
+      first = false;
+      await this.session(socket);
+    }
+  }
+
+  private async open(): Promise<WebSocket | undefined> {
+    while (!this.stopping) {
+      const socket = new WebSocket(this.url);
+      socket.binaryType = "arraybuffer";
+      const opened = await new Promise<boolean>((resolve) => {
+        socket.onopen = () => resolve(true);
+        socket.onerror = () => resolve(false);
+      });
+      if (opened) return socket;
+      this.counts.failedConnects++;
+      await sleep(50);
+    }
+  }
+
+  private session(socket: WebSocket): Promise<void> {
+    return new Promise((resolve) => {
+      let expected: string | undefined;
+      let closed = false;
+      const sendNext = () => {
+        // The close can come between an echo and the next send.
+        if (closed) return;
+        if (this.stopping) return socket.close(1000);
+        const seq = this.seq++;
+        expected = `client ${this.id} message ${seq}`;
+        this.counts.sent++;
+        socket.send(
+          seq % 2 ? new TextEncoder().encode(expected) : expected,
+        );
+      };
+      socket.onmessage = ({ data }) => {
+        const text = typeof data === "string"
+          ? data
+          : `binary:${new TextDecoder().decode(data)}`;
+        const want = this.seq % 2 ? expected : `binary:${expected}`;
+        if (expected === undefined) {
+          this.errors.push(`client ${this.id}: unexpected echo ${text}`);
+        } else if (text !== want) {
+          this.errors.push(`client ${this.id}: got ${text}, want ${want}`);
+        } else {
+          this.counts.echoed++;
+          this.endGap();
+        }
+        expected = undefined;
+        setTimeout(sendNext, 5);
+      };
+      socket.onclose = ({ code, wasClean }) => {
+        closed = true;
+        if (this.stopping && code === 1000) return resolve();
+        this.closes++;
+        if (code !== 1001 || !wasClean) {
+          this.errors.push(
+            `client ${this.id}: closed with ${code} (clean: ${wasClean})`,
+          );
+        }
+        if (expected !== undefined) this.counts.unanswered++;
+        this.downSince = Date.now();
+        resolve();
+      };
+      sendNext();
+    });
+  }
+
+  private endGap(): void {
+    if (this.downSince === undefined) return;
+    const gap = Date.now() - this.downSince;
+    this.counts.maxGapMs = Math.max(this.counts.maxGapMs, gap);
+    this.counts.totalGapMs += gap;
+    this.downSince = undefined;
+  }
+}
+
+const CLIENTS = 50;
+
+for (const runtime of RUNTIMES) {
+  Deno.test({
+    name:
+      `haproxy (${runtime}): a rolling restart of both instances under ${CLIENTS} busy clients loses nothing`,
+    ignore: skipProxy("haproxy"),
+    async fn() {
+      const servers = [await startInstance(runtime)];
+      servers.push(await startInstance(runtime));
+      const proxy = await startProxy("haproxy", {
+        port: freePort(),
+        backends: [servers[0].port, servers[1].port],
+      });
+      const counts: Counts = {
+        sent: 0,
+        echoed: 0,
+        unanswered: 0,
+        reconnects: 0,
+        failedConnects: 0,
+        maxGapMs: 0,
+        totalGapMs: 0,
+      };
+      const loops = Array.from(
+        { length: CLIENTS },
+        (_, id) => new EchoLoop(id, proxy.url, counts),
+      );
+      const closes = () => loops.reduce((sum, loop) => sum + loop.closes, 0);
+      const started = Date.now();
+      try {
+        for (const loop of loops) loop.start();
+        await waitUntil(
+          "every client echoes",
+          () => counts.echoed > CLIENTS * 3,
+        );
+        for (const server of servers) {
+          assert.ok(Number((await freshHealth(server.http)).clients) > 0);
+        }
+        const closing: number[] = [];
+        for (const [index, old] of servers.entries()) {
+          const name = `wsecho${index + 1}`;
+          const closesBefore = closes();
+          old.child.kill("SIGTERM");
+          const record = await old.waitForLog("client(s) with 1001");
+          closing.push(Number(record.properties.clients));
+          assert.equal((await old.status()).code, 0);
+          await waitUntil(
+            `${name} marked down`,
+            () => proxy.output.includes(`${name} is DOWN`),
+          );
+          servers[index] = await restartInstance(runtime, old.port);
+          await waitUntil(
+            `${name} back up`,
+            () => proxy.output.includes(`${name} is UP`),
+          );
+          await sleep(300);
+          // Only the stopped instance's clients saw a close; the others
+          // saw nothing at all.
+          assert.equal(
+            closes() - closesBefore,
+            closing[index],
+            `closes while ${name} restarted`,
+          );
+          await waitUntil("traffic resumes", () => {
+            const before = counts.echoed;
+            return sleep(100).then(() => counts.echoed > before);
+          });
+        }
+        await Promise.all(loops.map((loop) => loop.stop()));
+        const elapsed = Date.now() - started;
+        console.log(
+          `rolling restart (${runtime}, HAProxy, ${CLIENTS} clients, ${elapsed} ms): ` +
+            `sent ${counts.sent}, echoed ${counts.echoed}, ` +
+            `unanswered before a 1001 ${counts.unanswered}, ` +
+            `closed with 1001 ${
+              closing.join(" + ")
+            }, reconnects ${counts.reconnects}, ` +
+            `failed reconnect attempts ${counts.failedConnects}, ` +
+            `time without service per reconnect: max ${counts.maxGapMs} ms, ` +
+            `mean ${
+              Math.round(counts.totalGapMs / Math.max(1, counts.reconnects))
+            } ms`,
+        );
+        assert.deepEqual(loops.flatMap((loop) => loop.errors), []);
+        assert.ok(closing.every((n) => n > 0), "both instances had clients");
+        assert.equal(counts.reconnects, closing[0] + closing[1]);
+        assert.equal(counts.sent, counts.echoed + counts.unanswered);
+        assert.ok(counts.unanswered <= counts.reconnects);
+        assert.equal(counts.failedConnects, 0, "no reconnect was refused");
+      } finally {
+        await Promise.all(loops.map((loop) => loop.stop()));
+        await proxy[Symbol.asyncDispose]();
+        for (const server of servers) await server[Symbol.asyncDispose]();
+      }
+    },
+  });
+}
+
+/**
+ * The proxy's idle limit for the idle tests: above Bun's ping interval
+ * (Bun counts in 4-second steps, so it pings every 4 s even at
+ * --idle-timeout 2; Deno pings after half the timeout, every 1 s).
+ */
+const PROXY_IDLE_S = 6;
+
+/** Proxies with an idle limit on upgraded connections (Caddy has none). */
+const IDLE_PROXIES = (["haproxy", "nginx"] as const).filter((name) =>
+  !skipProxy(name)
+);
+
+Deno.test({
+  name: `${
+    IDLE_PROXIES.join(", ")
+  }: idle connections outlive a ${PROXY_IDLE_S} s proxy timeout with our pings, and are dropped without`,
+  ignore: IDLE_PROXIES.length === 0,
+  async fn() {
+    // Every case at once (they only wait): proxy × runtime × pings.
+    const cases = IDLE_PROXIES.flatMap((proxyName) =>
+      RUNTIMES.flatMap((runtime) =>
+        [true, false].map((pings) => ({ proxyName, runtime, pings }))
+      )
+    );
+    await Promise.all(cases.map(async ({ proxyName, runtime, pings }) => {
+      const label = `${proxyName}, ${runtime} ${
+        pings ? "with" : "without"
+      } pings`;
+      await using server = await startInstance(runtime, [
+        "--idle-timeout",
+        pings ? "2" : "0",
+      ]);
+      await using proxy = await startProxy(proxyName, {
+        port: freePort(),
+        backends: [server.port, server.port],
+        idleTimeout: `${PROXY_IDLE_S}s`,
+      });
+      await using client = await connect(proxy.url);
+      const opened = Date.now();
+      let closedAfter: number | undefined;
+      client.closed.then(() => closedAfter = Date.now() - opened);
+      await sleep(PROXY_IDLE_S * 1000 + 2500);
+      if (pings) {
+        assert.equal(closedAfter, undefined, `${label}: still open`);
+        assert.equal(await client.echo("still here"), "still here");
+      } else {
+        assert.ok(
+          closedAfter !== undefined &&
+            closedAfter >= PROXY_IDLE_S * 1000 - 500,
+          `${label}: dropped by the proxy after ${closedAfter} ms`,
+        );
+        assert.equal((await client.closed).wasClean, false, label);
+      }
+    }));
+  },
+});

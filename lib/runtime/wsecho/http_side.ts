@@ -5,6 +5,7 @@
  * an accepted upgrade with what the connection needs to switch to frames.
  */
 import type { HttpHandler, Upgrade } from "../../http/routes.ts";
+import { requestOf } from "../../http/head_request.ts";
 import type { RequestHead } from "../../http/request_head.ts";
 import {
   errorBytes,
@@ -46,11 +47,11 @@ export async function answer(
   head: RequestHead,
   options: HttpSideOptions,
 ): Promise<Answer> {
-  const request = toRequest(head, options);
-  if (request === undefined) {
+  const request = requestOf(head, options.localHost, options.tls);
+  if (!(request instanceof Request)) {
     return {
       kind: "response",
-      bytes: errorBytes(400, "Bad request"),
+      bytes: errorBytes(request.status, request.message, request.headers),
       close: true,
     };
   }
@@ -113,23 +114,3 @@ export async function answer(
   }
 }
 
-/** The head as a `Request`; undefined when the runtime refuses to build it. */
-function toRequest(
-  head: RequestHead,
-  options: HttpSideOptions,
-): Request | undefined {
-  try {
-    const headers = new Headers();
-    const { names, values } = head;
-    for (let i = 0; i < names.length; i++) headers.append(names[i], values[i]);
-    const url = head.target.charCodeAt(0) === 0x2f
-      ? `${options.tls ? "https" : "http"}://${
-        head.host || options.localHost
-      }${head.target}`
-      : head.target;
-    return new Request(url, { method: head.method, headers });
-  } catch {
-    // A method fetch forbids (CONNECT, TRACE), a Host no URL takes, …
-    return undefined;
-  }
-}

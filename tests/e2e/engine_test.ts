@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import WebSocketClient from "ws";
-import { startServer } from "../helpers/server.ts";
+import { MAIN, ROOT, runCli, startServer } from "../helpers/server.ts";
 import {
   closeCodeOf,
   closePayload,
@@ -324,3 +324,25 @@ async function readResponse(client: RawClient) {
   await client.take(length);
   return head;
 }
+
+Deno.test("--engine wsecho is a usage error on Bun and under deno serve, and named in the start-up line on deno run", async () => {
+  const bun = await runCli("bun", ["--engine", "wsecho", "--port", "0"]);
+  assert.equal(bun.code, 2);
+  assert.match(
+    bun.stderr,
+    /^wsecho: --engine wsecho runs on Deno only; Bun's built-in engine is already strict/,
+  );
+  const serve = await new Deno.Command("deno", {
+    args: ["serve", "-A", "--port", "0", MAIN, "--engine", "wsecho"],
+    cwd: ROOT,
+    stdin: "null",
+  }).output();
+  assert.equal(serve.code, 2);
+  assert.match(
+    new TextDecoder().decode(serve.stderr),
+    /--engine wsecho cannot be used under 'deno serve' \(Deno listens there\); use 'deno run'/,
+  );
+  await using server = await startEngine();
+  const start = await server.waitForLog("listening on");
+  assert.equal(start.properties.engine, "wsecho");
+});

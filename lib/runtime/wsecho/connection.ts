@@ -32,7 +32,7 @@ import type { DeflateParams } from "../../protocol/deflate_negotiation.ts";
 import { OPCODE_TEXT } from "../../protocol/opcodes.ts";
 import { Receiver, type ReceiverHandler } from "../../protocol/receiver.ts";
 import { formatAddress } from "../address.ts";
-import { logRefusal } from "../limits.ts";
+import { logRefusal, tooBigReason } from "../limits.ts";
 import { type Answer, answer, type HttpSideOptions } from "./http_side.ts";
 import { CompressedPath, type CompressedPeer } from "./compressed_path.ts";
 import { Outbound } from "./outbound.ts";
@@ -356,7 +356,11 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   fail(code: number, reason: string): void {
     if (this.state !== State.Open && this.state !== State.Closing) return;
     this.#receiver?.stop();
-    if (code === MESSAGE_TOO_BIG) logRefusal(this, code, reason);
+    if (code === MESSAGE_TOO_BIG) {
+      // The words and the log line of the builtin engines' refusal.
+      reason = tooBigReason(this.context.limits.maxMessage);
+      logRefusal(this, code, reason);
+    }
     if (this.state === State.Open) this.out.batch.appendClose(code, reason);
     if (this.#closeCode === 0) {
       this.#closeCode = code;

@@ -19,7 +19,7 @@ Deno.test("renderMetrics writes every family with HELP and TYPE, closes sorted b
       capacity: 4,
       draining: 5,
     },
-    runtime: { name: "deno", version: "2.9.6", engine: "builtin" },
+    runtime: { name: "deno", version: "2.9.6" },
     version: "1.2.3",
     startedAt: 1_700_000_000_500,
   });

@@ -71,7 +71,12 @@ export async function start(
   const hosted = launch !== "run";
   const command = parseOrReport(args, hosted ? noEnv : readEnv);
   if (typeof command === "number") return command;
-  const runtime = await loadRuntime();
+  const runtime = await loadRuntime(
+    command.kind === "serve" && command.options.engine === "wsecho" &&
+      !isBun() && launch === "run"
+      ? "wsecho"
+      : undefined,
+  );
   switch (command.kind) {
     case "help":
       process.stdout.write(SERVER_HELP);
@@ -97,6 +102,8 @@ export async function start(
     );
     return 2;
   }
+  const refusedEngine = refuseEngine(options, launch);
+  if (refusedEngine !== undefined) return refusedEngine;
   const refused = refuseWorkers(options, runtime);
   if (refused !== undefined) return refused;
   setupLogging({ debug: options.debug, format: options.logFormat });
@@ -128,13 +135,14 @@ function listen(runtime: Runtime, options: ServerOptions, args: string[]) {
   const reusePort = options.workers > 1 || worker > 0;
   const server = runtime.listen({ ...options, reusePort }, VERSION);
   logger().info(
-    "{name} {version} listening on {url} ({runtime} {runtimeVersion})",
+    "{name} {version} listening on {url} ({runtime} {runtimeVersion}, engine {engine})",
     {
       name: NAME,
       version: VERSION,
       url: server.url,
       runtime: runtime.info.name,
       runtimeVersion: runtime.info.version,
+      engine: runtime.info.engine,
       pid: process.pid,
       worker,
     },
@@ -169,6 +177,32 @@ function reportUsageError(error: unknown, command = ""): number {
     `${NAME}: ${error.message} (see '${NAME} ${command}--help')\n`,
   );
   return error.exitCode;
+}
+
+/**
+ * `--engine wsecho` where it can run: on Deno, where we listen ourselves.
+ * Else the exit code of the usage error.
+ */
+function refuseEngine(
+  options: ServerOptions,
+  launch: Launch,
+): number | undefined {
+  if (options.engine !== "wsecho") return undefined;
+  if (isBun()) {
+    return reportUsageError(
+      new UsageError(
+        "--engine wsecho runs on Deno only; Bun's built-in engine is already strict",
+      ),
+    );
+  }
+  if (launch === "serve") {
+    return reportUsageError(
+      new UsageError(
+        "--engine wsecho cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead",
+      ),
+    );
+  }
+  return undefined;
 }
 
 /** `--workers` where this runtime and OS can do it; else the exit code. */

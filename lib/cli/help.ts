@@ -11,6 +11,7 @@ import {
 import { formatBytes } from "../core/payload.ts";
 import {
   CLIENT_CLOSE_TIMEOUT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT,
   DEFAULT_MAX_BUFFERED,
@@ -47,6 +48,10 @@ Access and transport:
                          client offers is chosen. Default: none
       --max-clients N    most clients at once, others get 503 (default ${DEFAULT_MAX_CLIENTS},
                          unlimited)
+      --engine NAME      "builtin" (default): the runtime's own WebSocket
+                         engine; "wsecho": ours, strict RFC 6455 and
+                         permessage-deflate over raw sockets (Deno only,
+                         not under 'deno serve'; Bun's built-in is strict)
       --cert FILE        PEM certificate chain: serve wss:// and https://
       --key FILE         PEM private key for --cert
       --trust-proxy ADDR[/BITS]
@@ -77,7 +82,13 @@ Limits (BYTES: a whole number, or with a unit: 64KiB, 16MiB):
   SHUTDOWN_EXIT_ALLOWANCE_MS / 1000
 } s before
                                (default ${DEFAULT_SHUTDOWN_TIMEOUT})
-      --permessage-deflate     negotiate compression (Bun; Deno cannot)
+      --handshake-timeout SECONDS
+                               time a connection has to send its request
+                               head, then 408 (default ${DEFAULT_HANDSHAKE_TIMEOUT}; 0: never).
+                               --engine wsecho only: Deno's built-in engine
+                               and Bun have their own timeouts or none
+      --permessage-deflate     negotiate compression (Bun, --engine wsecho;
+                               Deno's built-in engine cannot)
 
 Console client: wsecho client URL [options] (see 'wsecho client --help').
 

@@ -6,6 +6,8 @@
 import { formatBytes, GIB, KIB, MIB } from "../core/payload.ts";
 import {
   type ConnectionLimits,
+  DEFAULT_ENGINE,
+  DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT,
   DEFAULT_MAX_BUFFERED,
@@ -14,7 +16,10 @@ import {
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_TIMEOUT,
   DEFAULT_WORKERS,
+  type Engine,
+  ENGINES,
   MAX_BYTE_LIMIT,
+  MAX_HANDSHAKE_TIMEOUT,
   MAX_IDLE_TIMEOUT,
   MAX_SHUTDOWN_TIMEOUT,
   MAX_WORKERS,
@@ -61,6 +66,8 @@ const SPEC = {
   "shutdown-timeout": { type: "string" },
   "permessage-deflate": { type: "boolean", default: false },
   "trust-proxy": { type: "string", multiple: true },
+  engine: { type: "string" },
+  "handshake-timeout": { type: "string" },
 } as const;
 
 /** The server's arguments: everything but `wsecho client …`. */
@@ -98,6 +105,16 @@ export function parseServerCommand(
       workers: values.workers === undefined
         ? DEFAULT_WORKERS
         : parseWorkers(values.workers),
+      engine: values.engine === undefined
+        ? DEFAULT_ENGINE
+        : parseEngine(values.engine),
+      handshakeTimeout: values["handshake-timeout"] === undefined
+        ? DEFAULT_HANDSHAKE_TIMEOUT
+        : parseSeconds(
+          values["handshake-timeout"],
+          "--handshake-timeout",
+          MAX_HANDSHAKE_TIMEOUT,
+        ),
       ...parseLimits(values),
       trustProxy: parseTrustProxy(values["trust-proxy"] ?? []),
     },
@@ -275,4 +292,14 @@ function parseWorkers(text: string): number {
     );
   }
   return Number(text);
+}
+
+function parseEngine(text: string): Engine {
+  const engine = ENGINES.find((name) => name === text);
+  if (engine === undefined) {
+    throw new UsageError(
+      `--engine must be ${ENGINES.join(" or ")}, got '${text}'`,
+    );
+  }
+  return engine;
 }

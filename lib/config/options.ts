@@ -8,6 +8,13 @@ import { GIB, MIB } from "../core/payload.ts";
 
 export type LogFormat = "pretty" | "json";
 
+/**
+ * Which WebSocket engine serves upgrades: the runtime's own (`builtin`) or
+ * ours over raw sockets (`wsecho`, Deno only; lib/runtime/wsecho/).
+ */
+export type Engine = "builtin" | "wsecho";
+export const ENGINES: readonly Engine[] = ["builtin", "wsecho"];
+
 /** What the glue enforces per connection, already validated. */
 export interface ConnectionLimits {
   /** Bytes; larger messages close the connection with 1009. */
@@ -53,6 +60,13 @@ export interface ServerOptions extends ConnectionLimits {
    * X-Forwarded-For / Forwarded name the client; empty trusts none.
    */
   trustProxy: string[];
+  /** `--engine`: the runtime's WebSocket engine or ours. */
+  engine: Engine;
+  /**
+   * `--handshake-timeout`: seconds a connection may take to send a whole
+   * request head (wsecho engine; 0: never).
+   */
+  handshakeTimeout: number;
 }
 
 /**
@@ -110,6 +124,9 @@ export const DEFAULT_WORKERS = 1;
 /** The most processes `--workers` starts; more only adds contention. */
 export const MAX_WORKERS = 128;
 
+/** `--engine` when not given: the runtime's own. */
+export const DEFAULT_ENGINE: Engine = "builtin";
+
 // --- Per-connection limits -------------------------------------------------
 
 /** The largest message echoed; a larger one closes with 1009. */
@@ -118,6 +135,9 @@ export const DEFAULT_MAX_MESSAGE = 16 * MIB;
 export const DEFAULT_MAX_BUFFERED = 4 * MIB;
 /** Seconds of silence after which a peer must answer a ping or be dropped. */
 export const DEFAULT_IDLE_TIMEOUT = 60;
+/** Seconds to send a request head before 408 (Qt's echoserver: 10). */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10;
+export const MAX_HANDSHAKE_TIMEOUT = 3600;
 /** Byte limits above this are surely typos (and exceed both runtimes' caps). */
 export const MAX_BYTE_LIMIT = 1 * GIB;
 /** Bun's (uWebSockets') longest idle timeout. */

@@ -12,6 +12,8 @@ import type { Logger } from "@logtape/logtape";
 import { type Payload, utf8Length } from "./payload.ts";
 import { describePayload } from "./preview.ts";
 
+const utf8Decoder = new TextDecoder();
+
 /** Who a client is, for logs. */
 export interface PeerInfo {
   readonly id: number;
@@ -27,6 +29,12 @@ export interface Transport<S> {
    * {@linkcode SIZE_UNKNOWN}.
    */
   send(socket: S, data: Payload): number;
+  /**
+   * Sends text given as its UTF-8 bytes back on `socket`. Only engines
+   * that read frames themselves have it (wsecho): they validate text as
+   * bytes and echo the same bytes, never decoding them to a string.
+   */
+  sendText?(socket: S, utf8: Uint8Array): void;
   /** Starts the closing handshake with `code`. */
   close(socket: S, code: number, reason: string): void;
   /** The identity the glue attached to `socket` when it was accepted. */
@@ -106,6 +114,24 @@ export class EchoHub<S> {
       stats.binaryBytesOut += bytes;
     }
     if (this.debug) this.logMessage(socket, data);
+  }
+
+  /**
+   * Echoes a text message handed over as its UTF-8 bytes (already
+   * validated), through the transport's `sendText`. A method of its own
+   * rather than a flag on `message()`, so that the builtin engines' hot
+   * path is unchanged.
+   */
+  textMessage(socket: S, utf8: Uint8Array): void {
+    const stats = this.stats;
+    const bytes = utf8.length;
+    stats.textMessagesIn++;
+    stats.textBytesIn += bytes;
+    this.transport.sendText!(socket, utf8);
+    stats.textMessagesOut++;
+    stats.textBytesOut += bytes;
+    // Previews show text as text: decoded here, and only with --debug.
+    if (this.debug) this.logMessage(socket, utf8Decoder.decode(utf8));
   }
 
   /** Forgets the client; safe to call more than once for one socket. */

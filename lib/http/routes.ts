@@ -18,6 +18,8 @@ import type { Admission, Refusal, UpgradeGate } from "./upgrade_gate.ts";
 export interface RuntimeInfo {
   readonly name: "deno" | "bun";
   readonly version: string;
+  /** Whose WebSocket engine: the runtime's own, or ours (`--engine`). */
+  readonly engine: "builtin" | "wsecho";
 }
 
 /**
@@ -167,6 +169,7 @@ function health(deps: HttpDeps, instance: string, client: string | null) {
     version: deps.version,
     runtime: deps.runtime.name,
     runtimeVersion: deps.runtime.version,
+    engine: deps.runtime.engine,
     // Which process answered: `--workers` and load balancers run several.
     pid: process.pid,
     instance,

@@ -10,6 +10,7 @@ import type { Runtime } from "./contract.ts";
 const TARGETS = {
   deno: async () => (await import("./deno/glue.ts")).runtime,
   bun: async () => (await import("./bun/glue.ts")).runtime,
+  wsecho: async () => (await import("./wsecho/glue.ts")).runtime,
 } satisfies Record<string, () => Promise<Runtime>>;
 
 export type Target = keyof typeof TARGETS;

@@ -11,7 +11,7 @@ import {
   type ServerProcess,
   startServer,
 } from "../helpers/server.ts";
-import { TARGETS } from "../helpers/targets.ts";
+import { type Target, TARGETS } from "../helpers/targets.ts";
 import { freePort } from "../helpers/net.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 

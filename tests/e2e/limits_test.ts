@@ -10,7 +10,7 @@ import {
   type ServerProcess,
   startServer,
 } from "../helpers/server.ts";
-import { builtinEngine, TARGETS } from "../helpers/targets.ts";
+import { builtinEngine, type Target, TARGETS } from "../helpers/targets.ts";
 import {
   closeCodeOf,
   closePayload,

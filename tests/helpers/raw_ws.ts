@@ -175,6 +175,18 @@ export class RawClient implements Disposable {
     }
   }
 
+  /** Reads exactly `n` bytes (e.g. a response body); throws after `ms`. */
+  async take(n: number, ms = 5000): Promise<Uint8Array> {
+    const deadline = Date.now() + ms;
+    while (this.buffer.length < n) {
+      if (this.eof) throw new Error("connection closed before the bytes");
+      await this.waitForData(deadline);
+    }
+    const bytes = this.buffer.slice(0, n);
+    this.buffer = this.buffer.slice(n);
+    return bytes;
+  }
+
   async write(bytes: Uint8Array): Promise<void> {
     let written = 0;
     while (written < bytes.length) {

@@ -19,7 +19,7 @@ function handler(draining = false, trustProxy: string[] = []) {
   stats.textMessagesIn = 2;
   const handle = createHttpHandler({
     hub: { size: 1, stats },
-    runtime: { name: "deno", version: "2.9.6" },
+    runtime: { name: "deno", version: "2.9.6", engine: "builtin" },
     version: "1.2.3",
     startedAt: Date.now() - 2000,
     isDraining: () => draining,
@@ -128,6 +128,7 @@ Deno.test("GET /healthz reports status, runtime, clients and totals", async () =
   assert.equal(health.version, "1.2.3");
   assert.equal(health.runtime, "deno");
   assert.equal(health.runtimeVersion, "2.9.6");
+  assert.equal(health.engine, "builtin");
   assert.equal(health.uptimeSeconds, 2);
   assert.equal(health.clients, 1);
   assert.equal(health.connectionsTotal, 3);

@@ -51,6 +51,26 @@ Deno.test("limit defaults: 16 MiB messages, 4 MiB queued, 60 s idle, 5 s shutdow
   assert.equal(options(["--permessage-deflate"]).permessageDeflate, true);
 });
 
+Deno.test("--engine: builtin by default, wsecho on request, nothing else", () => {
+  assert.equal(options([]).engine, "builtin");
+  assert.equal(options(["--engine", "wsecho"]).engine, "wsecho");
+  assert.equal(options(["--engine", "builtin"]).engine, "builtin");
+  assert.throws(
+    () => options(["--engine", "WSECHO"]),
+    /--engine must be builtin or wsecho, got 'WSECHO'/,
+  );
+});
+
+Deno.test("--handshake-timeout: 10 s by default, whole seconds, 0 turns it off", () => {
+  assert.equal(options([]).handshakeTimeout, 10);
+  assert.equal(options(["--handshake-timeout", "3"]).handshakeTimeout, 3);
+  assert.equal(options(["--handshake-timeout", "0"]).handshakeTimeout, 0);
+  assert.throws(
+    () => options(["--handshake-timeout", "1.5"]),
+    /--handshake-timeout must be whole seconds/,
+  );
+});
+
 Deno.test("limit flags set their options", () => {
   const parsed = options([
     "--max-message=1000",

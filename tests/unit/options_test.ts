@@ -25,6 +25,8 @@ const LIMIT_DEFAULTS = {
   maxBuffered: 4 * 1024 * 1024,
   idleTimeout: 60,
   shutdownTimeout: 5,
+  engine: "builtin",
+  handshakeTimeout: 10,
   permessageDeflate: false,
 };
 

@@ -172,7 +172,7 @@ export function bunIdleTimeout(seconds: number): number {
 }
 
 function runtimeInfo(): RuntimeInfo {
-  return { name: "bun", version: bun().version };
+  return { name: "bun", version: bun().version, engine: "builtin" };
 }
 
 export const runtime: Runtime = defineRuntime<Socket>({

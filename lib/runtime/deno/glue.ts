@@ -167,7 +167,11 @@ function createTransport(
 }
 
 function runtimeInfo() {
-  return { name: "deno", version: Deno.version.deno } as const;
+  return {
+    name: "deno",
+    version: Deno.version.deno,
+    engine: "builtin",
+  } as const;
 }
 
 /**

@@ -1,0 +1,116 @@
+/**
+ * The HTTP side of one wsecho connection: a parsed request head becomes a
+ * `Request` for the same handler Deno.serve runs (lib/http/routes.ts), and
+ * the handler's answer becomes bytes to write: a response, or the 101 of
+ * an accepted upgrade with what the connection needs to switch to frames.
+ */
+import type { HttpHandler, PeerAddress, Upgrade } from "../../http/routes.ts";
+import { requestOf } from "../../http/head_request.ts";
+import type { RequestHead } from "../../http/request_head.ts";
+import {
+  errorBytes,
+  responseBytes,
+  switchingProtocols,
+} from "../../http/response_bytes.ts";
+import {
+  DEFAULT_DEFLATE_CONFIG,
+  type DeflateParams,
+  negotiatePermessageDeflate,
+} from "../../protocol/deflate_negotiation.ts";
+
+/** What to do after a request. */
+export type Answer =
+  | {
+    readonly kind: "response";
+    readonly bytes: Uint8Array;
+    /** Close the connection once written. */
+    readonly close: boolean;
+  }
+  | {
+    readonly kind: "upgrade";
+    /** The 101. */
+    readonly bytes: Uint8Array;
+    /** permessage-deflate as agreed, or undefined. */
+    readonly deflate: DeflateParams | undefined;
+  };
+
+export interface HttpSideOptions {
+  readonly handle: HttpHandler;
+  readonly tls: boolean;
+  /** Our address, for URLs of requests without a Host. */
+  readonly localHost: string;
+  readonly permessageDeflate: boolean;
+}
+
+/** Answers one request head; never throws. */
+export async function answer(
+  head: RequestHead,
+  options: HttpSideOptions,
+  peer: PeerAddress,
+): Promise<Answer> {
+  const request = requestOf(head, options.localHost, options.tls);
+  if (!(request instanceof Request)) {
+    return {
+      kind: "response",
+      bytes: errorBytes(request.status, request.message, request.headers),
+      close: true,
+    };
+  }
+  let accepted: { bytes: Uint8Array; deflate?: DeflateParams } | undefined;
+  const upgrade: Upgrade = ({ protocol }) => {
+    // The gate has checked the handshake (method, Upgrade, Connection,
+    // key, version) before calling this.
+    const key = request.headers.get("sec-websocket-key")!.trim();
+    const negotiation = options.permessageDeflate
+      ? negotiatePermessageDeflate(
+        request.headers.get("sec-websocket-extensions"),
+        DEFAULT_DEFLATE_CONFIG,
+      )
+      : undefined;
+    const deflate = negotiation?.accepted ?? undefined;
+    accepted = {
+      bytes: switchingProtocols(key, {
+        protocol,
+        extensions: negotiation?.accepted ? negotiation.response : undefined,
+      }),
+      deflate,
+    };
+    return undefined; // We write the 101 ourselves.
+  };
+  let response: Response | undefined;
+  try {
+    response = options.handle(request, upgrade, peer);
+  } catch {
+    response = undefined;
+  }
+  if (accepted !== undefined && response === undefined) {
+    return {
+      kind: "upgrade",
+      bytes: accepted.bytes,
+      deflate: accepted.deflate,
+    };
+  }
+  if (response === undefined) {
+    return {
+      kind: "response",
+      bytes: errorBytes(500, "Internal Server Error"),
+      close: true,
+    };
+  }
+  // A refused upgrade ends the connection: the client wanted a WebSocket,
+  // not another request on this one.
+  const close = !head.keepAlive || request.headers.has("upgrade");
+  try {
+    const bytes = await responseBytes(response, {
+      head: head.method === "HEAD",
+      close,
+    });
+    return { kind: "response", bytes, close };
+  } catch {
+    return {
+      kind: "response",
+      bytes: errorBytes(500, "Internal Server Error"),
+      close: true,
+    };
+  }
+}

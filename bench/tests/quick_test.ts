@@ -35,12 +35,33 @@ Deno.test({
       assert.equal(records[0].type, "meta");
       assert.equal(records[0].quick, true);
       const summaries = records.filter((r) => r.type === "summary");
-      for (const runtime of RUNTIMES) {
+      // wsecho's own engine on Deno: measured like the built-in where the
+      // server has it; where not (before it is merged), a note says why.
+      const engineOnDeno = summaries.some((r) =>
+        r.runtime === "deno" && r.engine === "wsecho"
+      );
+      if (!engineOnDeno) {
+        assert.ok(
+          records[0].notes.some((n: string) =>
+            n.startsWith("wsecho --engine wsecho not measured on deno")
+          ),
+          "no engine rows and no note why",
+        );
+      }
+      const targets = [
+        ...RUNTIMES.map((runtime) => ({ runtime, engine: "builtin" })),
+        ...(engineOnDeno ? [{ runtime: "deno", engine: "wsecho" }] : []),
+      ];
+      for (const { runtime, engine } of targets) {
         for (const workload of WORKLOADS) {
           const row = summaries.find((r) =>
-            r.runtime === runtime && r.workload === workload.id
+            r.runtime === runtime && r.engine === engine &&
+            r.workload === workload.id
           );
-          assert.ok(row, `${workload.id} on ${runtime} has a summary`);
+          assert.ok(
+            row,
+            `${workload.id} on ${runtime} (${engine}) has a summary`,
+          );
           for (const side of ["bare", "wsecho"]) {
             assert.equal(
               typeof row[side].median,
@@ -150,12 +171,16 @@ Deno.test({
       const markdown = await Deno.readTextFile(`${out}/latest.md`);
       const section = markdown.slice(markdown.indexOf("## Peers"));
       const table = section.split("\n").filter((l) => l.startsWith("|"));
+      const engineRan = records.some((r) =>
+        r.type === "summary" && r.engine === "wsecho"
+      );
       assert.deepEqual(parseTableLine(table[0]), [
         "workload",
         "unit",
         ...labels,
         "bare deno",
         "wsecho deno",
+        ...(engineRan ? ["wsecho deno, engine wsecho"] : []),
       ]);
       assert.equal(table.length, 2 + workloads.length);
     } finally {

@@ -539,7 +539,10 @@ export function markdownReport(
     );
   }
   for (const skip of skipped) {
-    lines.push(`- Skipped: ${skip.title} on ${skip.runtime}: ${skip.reason}`);
+    const where = skip.engine
+      ? targetName({ runtime: skip.runtime, engine: skip.engine })
+      : skip.runtime;
+    lines.push(`- Skipped: ${skip.title} on ${where}: ${skip.reason}`);
   }
   for (const note of meta.notes) lines.push(`- Note: ${note}`);
   if (skipped.length + meta.notes.length > 0) lines.push("");

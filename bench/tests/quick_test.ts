@@ -10,6 +10,14 @@ import { qtEchoserverPath } from "../servers.ts";
 import { WORKLOADS } from "../workloads.ts";
 import { ROOT, RUNTIMES } from "../../tools/server_process.ts";
 
+/** The lines of the first markdown table in `markdown`. */
+function firstTable(markdown: string): string[] {
+  const lines = markdown.split("\n");
+  const start = lines.findIndex((line) => line.startsWith("|"));
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith("|"));
+  return lines.slice(start, end < 0 ? undefined : end);
+}
+
 Deno.test({
   name:
     "bench --quick measures every workload on both runtimes and writes its reports",
@@ -90,9 +98,17 @@ Deno.test({
 
       // The markdown table parses, one row per summary.
       const markdown = await Deno.readTextFile(`${out}/latest.md`);
-      const table = markdown.split("\n").filter((line) => line.startsWith("|"));
+      const table = firstTable(markdown);
       assert.deepEqual(parseTableLine(table[0]), TABLE_HEADER);
       assert.equal(table.length - 2, summaries.length);
+      // The engine's own section, with a row per engine summary.
+      const engineRows = summaries.filter((r) => r.engine === "wsecho");
+      const section = markdown.indexOf("## wsecho's own engine");
+      assert.equal(section >= 0, engineRows.length > 0);
+      if (section >= 0) {
+        const engineTable = firstTable(markdown.slice(section));
+        assert.equal(engineTable.length - 2, engineRows.length);
+      }
       for (const line of table) {
         assert.equal(parseTableLine(line).length, TABLE_HEADER.length, line);
       }

@@ -3,8 +3,9 @@
  * workloads, alternating bare and wsecho (A B A B) and
  * reporting medians, spread and the wsecho ÷ bare ratio.
  *
- *   deno task bench [--quick] [--runtime deno|bun] [--rounds N]
- *                   [--load-cmd CMD] [--workers N] [--workload ID] [--out DIR]
+ *   deno task bench [--quick] [--runtime deno|bun] [--engine builtin|wsecho]
+ *                   [--rounds N] [--load-cmd CMD] [--workers N]
+ *                   [--workload ID] [--out DIR]
  *
  * Servers are pinned to CPU 0 and the load client to CPU 1 (taskset), so
  * neither steals the other's core. See bench/README.md.
@@ -31,16 +32,19 @@ import {
   peerTable,
   type RunRecord,
   type SkipRecord,
-  summarizeWorkload,
+  summarizeRuns,
   type SummaryRecord,
   svgChart,
   TABLE_HEADER,
   tableRow,
+  targetName,
 } from "./report.ts";
 import {
   canPin,
   describe,
-  type Impl,
+  type Engine,
+  engineOf,
+  ENGINES,
   outputOf,
   peerLabel,
   PEERS,
@@ -49,6 +53,7 @@ import {
   type RunningServer,
   type RuntimeName,
   type ServerSpec,
+  startFailure,
   startPeer,
   startServer,
   unsupportedReason,
@@ -70,6 +75,8 @@ import {
 const USAGE = `usage: deno task bench [options]
   --quick            a few seconds per runtime: checks that everything runs
   --runtime NAME     deno or bun (repeatable; default both)
+  --engine NAME      wsecho's engine: builtin or wsecho (repeatable; default
+                     both where the server has the engine, else builtin with a note)
   --rounds N         bare/wsecho pairs per workload (default 5; quick 1)
   --load-cmd CMD     external load client, e.g. /path/to/wsload (or $WSECHO_LOAD)
   --workers N        server workers for the scale-out workload (default 2; 1 = skip)
@@ -82,11 +89,13 @@ const USAGE = `usage: deno task bench [options]
   --render DIR       only rebuild DIR's reports from the runs in its latest.jsonl
 `;
 
-const IMPLS: readonly Impl[] = ["bare", "wsecho"];
-
 interface Settings {
   quick: boolean;
   runtimes: RuntimeName[];
+  /** wsecho's engines to measure, each as one more side beside bare. */
+  engines: Engine[];
+  /** Whether `--engine` was given: then a missing engine is an error. */
+  enginesChosen: boolean;
   rounds: number;
   scale: Scale;
   load: LoadCommand;
@@ -130,36 +139,103 @@ class Bench {
       only.some((id) => workload.id === id || workload.id.startsWith(id));
   }
 
-  async runtime(runtime: RuntimeName): Promise<void> {
+  /**
+   * The servers a runtime's rounds alternate between: its bare echo, then
+   * wsecho on each engine given that this server has (see `engines`).
+   */
+  sidesOf(runtime: RuntimeName, engines: readonly Engine[]): ServerSpec[] {
+    return [
+      { runtime, impl: "bare", workers: 1 },
+      ...engines.map((engine): ServerSpec => ({
+        runtime,
+        impl: "wsecho",
+        engine,
+        workers: 1,
+      })),
+    ];
+  }
+
+  /**
+   * Which of the wanted engines wsecho has on `runtime`: the built-in one
+   * always; ours if a server started with `--engine wsecho` listens. A
+   * server without it (before the engine is merged, or on a runtime it
+   * does not support) is named in the notes, in its own words.
+   */
+  async engines(runtime: RuntimeName): Promise<Engine[]> {
+    const engines: Engine[] = [];
+    for (const engine of this.settings.engines) {
+      if (engine === "builtin") {
+        engines.push(engine);
+        continue;
+      }
+      const failure = await startFailure({
+        runtime,
+        impl: "wsecho",
+        engine,
+        workers: 1,
+      });
+      if (failure === undefined) {
+        engines.push(engine);
+        continue;
+      }
+      const note =
+        `wsecho --engine ${engine} not measured on ${runtime}: the server refused it (${failure})`;
+      log(note);
+      // The engine is Deno's (issue 12); on Bun it is optional, so its
+      // absence there is only worth a note when someone asked for it.
+      if (this.settings.enginesChosen || runtime === "deno") {
+        this.notes.push(note);
+      }
+      this.missingEngines.push(note);
+    }
+    return engines;
+  }
+
+  /** Notes on engines that were asked for but did not start. */
+  readonly missingEngines: string[] = [];
+
+  async runtime(
+    runtime: RuntimeName,
+    engines: readonly Engine[],
+  ): Promise<void> {
+    if (engines.length === 0) return;
+    const sides = this.sidesOf(runtime, engines);
     const throughput = WORKLOADS.filter((w) =>
       w.mode !== "idle" && this.wanted(w)
     );
-    if (throughput.length > 0) await this.sharedServers(runtime, throughput, 1);
+    if (throughput.length > 0) {
+      await this.sharedServers(sides, throughput, 1);
+    }
 
     const idle = WORKLOADS.find((w) => w.mode === "idle")!;
-    if (this.wanted(idle)) await this.memory(runtime, idle);
+    if (this.wanted(idle)) await this.memory(sides, idle);
 
     const { workers } = this.settings;
     if (workers > 1) {
       const scaleOut = scaleOutWorkload(workers);
       if (!this.wanted(scaleOut)) return;
-      const reason = await unsupportedReason({
-        runtime,
-        impl: "wsecho",
-        workers,
-      });
-      if (reason) {
-        log(`skip ${scaleOut.id} on ${runtime}: ${reason}`);
+      const scaled: ServerSpec[] = [];
+      for (const side of sides) {
+        const spec = { ...side, workers };
+        const reason = await unsupportedReason(spec);
+        if (!reason) {
+          scaled.push(spec);
+          continue;
+        }
+        const engine = engineOf(spec);
+        log(`skip ${scaleOut.id} for ${describe(spec)}: ${reason}`);
         this.skipped.push({
           type: "skipped",
           runtime,
+          ...(engine === "wsecho" ? { engine } : {}),
           workload: scaleOut.id,
           title: scaleOut.title,
           reason,
         });
-        return;
       }
-      await this.sharedServers(runtime, [scaleOut], workers);
+      if (scaled.some((spec) => spec.impl === "wsecho")) {
+        await this.sharedServers(scaled, [scaleOut], workers);
+      }
     }
   }
 
@@ -245,18 +321,16 @@ class Bench {
    * after round, workload after workload; the one not measured is paused.
    */
   private async sharedServers(
-    runtime: RuntimeName,
+    sides: readonly ServerSpec[],
     workloads: Workload[],
     workers: number,
   ): Promise<void> {
     const cpus = cpusFor(this.settings, workers);
-    const servers = new Map<Impl, RunningServer>();
+    // One per side, in the order of `sides`: bare, wsecho, wsecho's engine.
+    const servers: RunningServer[] = [];
     try {
-      for (const impl of IMPLS) {
-        servers.set(
-          impl,
-          await startServer({ runtime, impl, workers }, cpus.server),
-        );
+      for (const spec of sides) {
+        servers.push(await startServer({ ...spec, workers }, cpus.server));
       }
       for (const workload of workloads) {
         for (let round = 1; round <= this.settings.rounds; round++) {
@@ -264,57 +338,58 @@ class Bench {
             await this.handshakeRound(servers, workload, round, cpus);
             continue;
           }
-          for (const impl of IMPLS) {
-            const server = await this.focus(servers, impl, cpus.server);
+          for (let side = 0; side < servers.length; side++) {
+            const server = await this.focus(servers, side, cpus.server);
             await this.measure(server, workload, round, cpus.client);
           }
         }
       }
     } finally {
-      await Promise.all([...servers.values()].map((server) => server.stop()));
+      await Promise.all(servers.map((server) => server.stop()));
     }
   }
 
   /**
-   * Makes `impl`'s server the one that runs: restarts it if it died, pauses
-   * the others and continues it.
+   * Makes side `side`'s server the one that runs: restarts it if it died,
+   * pauses the others and continues it.
    */
   private async focus(
-    servers: Map<Impl, RunningServer>,
-    impl: Impl,
+    servers: RunningServer[],
+    side: number,
     cpus: string | undefined,
   ): Promise<RunningServer> {
-    let server = servers.get(impl)!;
+    let server = servers[side];
     if (!server.alive) {
       log(`${describe(server.spec)} died; restarting it`);
       this.notes.push(
         `${describe(server.spec)} exited during the run and was restarted`,
       );
       server = await startServer(server.spec, cpus);
-      servers.set(impl, server);
+      servers[side] = server;
     }
-    for (const other of servers.values()) {
+    for (const other of servers) {
       if (other !== server) other.pause();
     }
     server.resume();
     return server;
   }
 
-  /** One round of handshakes, bare and wsecho taking turns slice by slice. */
+  /** One round of handshakes, the sides taking turns slice by slice. */
   private async handshakeRound(
-    servers: Map<Impl, RunningServer>,
+    servers: RunningServer[],
     workload: Workload,
     round: number,
     cpus: { server: string | undefined; client: string | undefined },
   ): Promise<void> {
+    const specs = servers.map((server) => server.spec);
     const runs = await this.slicedHandshakes(
       workload,
-      IMPLS.length,
-      (side) => this.focus(servers, IMPLS[side], cpus.server),
+      servers.length,
+      (side) => this.focus(servers, side, cpus.server),
       cpus.client,
     );
-    IMPLS.forEach((impl, side) =>
-      this.record(servers.get(impl)!.spec, workload, round, runs[side])
+    specs.forEach((spec, side) =>
+      this.record(spec, workload, round, runs[side])
     );
   }
 
@@ -352,16 +427,13 @@ class Bench {
 
   /** Memory needs a fresh server each time, so that RSS starts clean. */
   private async memory(
-    runtime: RuntimeName,
+    sides: readonly ServerSpec[],
     workload: Workload,
   ): Promise<void> {
     const cpus = cpusFor(this.settings, 1);
     for (let round = 1; round <= this.settings.rounds; round++) {
-      for (const impl of IMPLS) {
-        const server = await startServer(
-          { runtime, impl, workers: 1 },
-          cpus.server,
-        );
+      for (const spec of sides) {
+        const server = await startServer({ ...spec, workers: 1 }, cpus.server);
         try {
           await this.settle();
           await this.measure(server, workload, round, cpus.client);
@@ -404,12 +476,15 @@ class Bench {
     round: number,
     run: LoadRun,
   ): void {
+    const engine = engineOf(spec);
+    const side = engine === "wsecho" ? "engine" : spec.impl;
     this.runs.push({
       type: "run",
       runtime: spec.runtime,
       impl: spec.impl,
+      ...(engine ? { engine } : {}),
       ...this.fields(
-        `${spec.runtime.padEnd(4)} ${spec.impl.padEnd(6)}`,
+        `${spec.runtime.padEnd(4)} ${side.padEnd(6)}`,
         workload,
         round,
         run,
@@ -423,7 +498,7 @@ class Bench {
     workload: Workload,
     round: number,
     run: LoadRun,
-  ): Omit<RunRecord, "type" | "runtime" | "impl"> {
+  ): Omit<RunRecord, "type" | "runtime" | "impl" | "engine"> {
     const result = run.result;
     const secondary = result ? secondaryValues(result) : undefined;
     const fields = {
@@ -491,6 +566,7 @@ function parseSettings(argv: string[]): Settings | undefined {
     options: {
       quick: { type: "boolean", default: false },
       runtime: { type: "string", multiple: true },
+      engine: { type: "string", multiple: true },
       rounds: { type: "string" },
       "load-cmd": { type: "string" },
       workers: { type: "string", default: "2" },
@@ -514,6 +590,16 @@ function parseSettings(argv: string[]): Settings | undefined {
       throw new Error(`--runtime must be deno or bun, got '${runtime}'`);
     }
   }
+  const engines = [
+    ...new Set((values.engine ?? ENGINES).flatMap((e) => e.split(","))),
+  ];
+  for (const engine of engines) {
+    if (!(ENGINES as readonly string[]).includes(engine)) {
+      throw new Error(
+        `--engine must be ${ENGINES.join(" or ")}, got '${engine}'`,
+      );
+    }
+  }
   const quick = values.quick;
   const rounds = Number(values.rounds ?? (quick ? 1 : 5));
   if (!Number.isInteger(rounds) || rounds < 1) {
@@ -523,6 +609,8 @@ function parseSettings(argv: string[]): Settings | undefined {
   return {
     quick,
     runtimes: runtimes as RuntimeName[],
+    engines: engines as Engine[],
+    enginesChosen: values.engine !== undefined,
     rounds,
     scale: { ...(quick ? QUICK_SCALE : FULL_SCALE) },
     load: external ? externalClient(external) : builtInClient(""),
@@ -575,7 +663,22 @@ export async function main(argv: string[]): Promise<number> {
       settings.runtimes.join(", ")
     }, ${settings.rounds} round(s), load client: ${settings.load.label}`,
   );
-  for (const runtime of settings.runtimes) await bench.runtime(runtime);
+  const engines = new Map<RuntimeName, Engine[]>();
+  for (const runtime of settings.runtimes) {
+    engines.set(runtime, await bench.engines(runtime));
+  }
+  if (settings.enginesChosen && bench.missingEngines.length > 0) {
+    // Asked for by name, an engine the server lacks is an error, before
+    // minutes of measuring without it.
+    process.stderr.write(
+      `bench: ${bench.missingEngines.join("\n")}\n` +
+        "bench: leave out --engine (or pick the runtimes that have it) to measure without it\n",
+    );
+    return 2;
+  }
+  for (const runtime of settings.runtimes) {
+    await bench.runtime(runtime, engines.get(runtime)!);
+  }
   if (settings.peers) await bench.peers();
 
   const machine = machineInfo();
@@ -619,7 +722,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const row of summaries.filter((s) => s.client_saturated)) {
     log(
-      `note: the load client saturated on ${row.title} (${row.runtime}): the ratio there says little`,
+      `note: the load client saturated on ${row.title} (${
+        targetName(row)
+      }): the ratio there says little`,
     );
   }
   for (const note of bench.notes) log(`note: ${note}`);
@@ -634,22 +739,6 @@ export async function main(argv: string[]): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Summarizes `runs` per runtime and workload, in table order. */
-function summarizeRuns(runs: readonly RunRecord[]): SummaryRecord[] {
-  const scaleOuts = [...new Set(runs.map((run) => run.workload))]
-    .map((id) => /-w(\d+)$/.exec(id)?.[1])
-    .filter((workers) => workers !== undefined)
-    .map((workers) => scaleOutWorkload(Number(workers)));
-  const runtimes = [...new Set(runs.map((run) => run.runtime))];
-  return runtimes.flatMap((runtime) =>
-    [...WORKLOADS, ...scaleOuts]
-      .filter((w) =>
-        runs.some((run) => run.runtime === runtime && run.workload === w.id)
-      )
-      .map((w) => summarizeWorkload(runtime, w, runs))
-  );
-}
-
 /** Writes latest.md, latest.jsonl and chart.svg to `out`; returns the summaries. */
 async function writeReports(
   out: string,
@@ -658,7 +747,7 @@ async function writeReports(
   skipped: readonly SkipRecord[],
   peerRuns: readonly PeerRunRecord[],
 ): Promise<SummaryRecord[]> {
-  const summaries = summarizeRuns(runs);
+  const summaries = summarizeRuns(runs, peerRuns);
   const { machine, versions } = meta;
   const subtitle =
     `${machine.cpu}, ${machine.cores} cores · Deno ${versions.deno} · Bun ${versions.bun} · ${meta.load_client} · ${

@@ -3,15 +3,25 @@
  * spread, wsecho ÷ bare), a markdown report, JSON Lines and an SVG bar
  * chart. Pure functions of their input, so tests can check every shape.
  */
-import type { Impl, PeerName, RuntimeName } from "./servers.ts";
+import type { Engine, Impl, PeerName, RuntimeName } from "./servers.ts";
 import { pairedRatios, summarize, type Summary } from "./stats.ts";
-import { type LoadResult, type Workload, WORKLOADS } from "./workloads.ts";
+import {
+  type LoadResult,
+  scaleOutWorkload,
+  type Workload,
+  WORKLOADS,
+} from "./workloads.ts";
 
 /** One load-client run against one server. */
 export interface RunRecord {
   type: "run";
   runtime: RuntimeName;
   impl: Impl;
+  /**
+   * wsecho's `--engine` (wsecho runs only); absent in runs recorded before
+   * engines existed, which ran on the built-in one.
+   */
+  engine?: Engine;
   workload: string;
   round: number;
   unit: Workload["unit"];
@@ -30,7 +40,7 @@ export interface RunRecord {
  * measured for context in its own rounds, never alternated with bare.
  */
 export interface PeerRunRecord
-  extends Omit<RunRecord, "type" | "runtime" | "impl"> {
+  extends Omit<RunRecord, "type" | "runtime" | "impl" | "engine"> {
   type: "peer-run";
   peer: PeerName;
   /** What the report calls it, with versions: "Node v20.20.2 + ws 8.23.0". */
@@ -41,6 +51,8 @@ export interface PeerRunRecord
 export interface SkipRecord {
   type: "skipped";
   runtime: RuntimeName;
+  /** Set when only wsecho on this engine was skipped. */
+  engine?: Engine;
   workload: string;
   title: string;
   reason: string;
@@ -74,9 +86,33 @@ export const TARGETS = {
   clientSaturatedPct: 90,
 };
 
+/**
+ * What issue 12 asks of wsecho's own engine, against bare Deno in the same
+ * run: the other throughput workloads keep the targets above (≥ 0.95, p99
+ * ≤ 1.1 × bare).
+ */
+export const ENGINE_TARGETS = {
+  /** Memory per idle connection at most half of bare's. */
+  memoryRatio: 0.5,
+  /** The pipelined 32 B text workload, judged against Qt's echoserver. */
+  pipelinedWorkload: "text32-c100-p16",
+  /**
+   * Where Qt's echoserver was not measured in the run (no `--peers`), the
+   * pipelined workload is held to this many times bare instead: Qt served
+   * about 4× bare Deno when issue 12 was written (587k vs 182k msgs/s on
+   * 100 connections × 16 in flight).
+   */
+  pipelinedBareRatio: 4,
+};
+
+/** The peer whose pipelined 32 B text the engine is held against. */
+export const QT_PEER: PeerName = "qt-echoserver";
+
 export interface SummaryRecord {
   type: "summary";
   runtime: RuntimeName;
+  /** The engine of the wsecho side; bare is the same runtime's bare echo. */
+  engine: Engine;
   workload: string;
   title: string;
   unit: Workload["unit"];
@@ -101,6 +137,10 @@ export interface SummaryRecord {
   cpu_cost_ratio: number;
   client_cpu_pct: { bare: number; wsecho: number };
   client_saturated: boolean;
+  /** The target of the ratio, as the table shows it: "≥ 0.95", "≥ Qt 587k"… */
+  target: string;
+  /** The target as a ratio to bare's median (where the chart's tick goes). */
+  target_ratio: number;
   meets_target: boolean;
   errors: number;
   notes: string[];
@@ -113,13 +153,29 @@ export type BenchRecord =
   | SkipRecord
   | PeerRunRecord;
 
+/** The engine a run's wsecho ran on (runs before engines: the built-in). */
+export function runEngine(run: Pick<RunRecord, "impl" | "engine">): Engine {
+  return run.engine ?? "builtin";
+}
+
+/** What to hold one summary against besides bare. */
+export interface SummaryContext {
+  /** The wsecho side's engine (default: the built-in one). */
+  engine?: Engine;
+  /** Qt's echoserver's median on this workload in the same run, if measured. */
+  qtMedian?: number;
+}
+
 export function summarizeWorkload(
   runtime: RuntimeName,
   workload: Workload,
   runs: readonly RunRecord[],
+  context: SummaryContext = {},
 ): SummaryRecord {
+  const engine = context.engine ?? "builtin";
   const mine = runs.filter((run) =>
-    run.runtime === runtime && run.workload === workload.id
+    run.runtime === runtime && run.workload === workload.id &&
+    (run.impl === "bare" || runEngine(run) === engine)
   );
   const of = (impl: Impl) =>
     mine.filter((run) => run.impl === impl).sort((a, b) => a.round - b.round);
@@ -157,26 +213,23 @@ export function summarizeWorkload(
   const errors = mine.reduce((total, run) => total + run.errors, 0) +
     mine.filter((run) => run.exit_code !== 0 && run.errors === 0).length;
 
-  const meetsTarget = workload.higherIsBetter
-    ? ratio.median >= TARGETS.throughputRatio &&
-      !(p99Ratio > TARGETS.p99Ratio)
-    : ratio.median <= TARGETS.memoryRatio;
+  const target = ratioTarget(workload, engine, context.qtMedian);
+  const ratioMet = target.met(ratio.median, wsecho.median);
+  const meetsTarget = ratioMet &&
+    !(workload.higherIsBetter && p99Ratio > TARGETS.p99Ratio);
   const notes: string[] = [];
   if (clientSaturated) notes.push("client-bound");
   if (workload.workers > 1) notes.push("client shares the server's cores");
   if (errors > 0) notes.push(`${errors} error(s)`);
-  if (workload.higherIsBetter) {
-    if (ratio.median < TARGETS.throughputRatio) {
-      notes.push("ratio below target");
-    }
-    if (p99Ratio > TARGETS.p99Ratio) notes.push("p99 above 1.1× bare");
-  } else if (ratio.median > TARGETS.memoryRatio) {
-    notes.push("above target");
+  if (!ratioMet && Number.isFinite(ratio.median)) notes.push(target.missed);
+  if (workload.higherIsBetter && p99Ratio > TARGETS.p99Ratio) {
+    notes.push("p99 above 1.1× bare");
   }
 
   return {
     type: "summary",
     runtime,
+    engine,
     workload: workload.id,
     title: workload.title,
     unit: workload.unit,
@@ -199,10 +252,131 @@ export function summarizeWorkload(
     cpu_cost_ratio: cpuCost.bare > 0 ? cpuCost.wsecho / cpuCost.bare : NaN,
     client_cpu_pct: clientCpu,
     client_saturated: clientSaturated,
+    target: target.text,
+    target_ratio: Number.isNaN(target.ratio) && context.qtMedian !== undefined
+      ? context.qtMedian / bare.median
+      : target.ratio,
     meets_target: meetsTarget,
     errors,
     notes,
   };
+}
+
+/** A summary's target: how the table shows it, and whether a result meets it. */
+export interface RatioTarget {
+  text: string;
+  /** The ratio at which the bar's target tick is drawn. */
+  ratio: number;
+  met(ratio: number, median: number): boolean;
+  /** The note when it is missed. */
+  missed: string;
+}
+
+/**
+ * The target of `workload` for wsecho on `engine`: the built-in engine must
+ * keep up with bare (≥ 0.95, memory ≤ 1.1); our own engine must halve the
+ * memory and serve pipelined 32 B text at least as fast as Qt's echoserver
+ * (`qtMedian`, when it ran), else at least 4× bare.
+ */
+export function ratioTarget(
+  workload: Pick<Workload, "id" | "higherIsBetter">,
+  engine: Engine,
+  qtMedian?: number,
+): RatioTarget {
+  const atLeast = (bound: number, text = `≥ ${bound}`): RatioTarget => ({
+    text,
+    ratio: bound,
+    met: (ratio) => ratio >= bound,
+    missed: "ratio below target",
+  });
+  const atMost = (bound: number): RatioTarget => ({
+    text: `≤ ${bound}`,
+    ratio: bound,
+    met: (ratio) => ratio <= bound,
+    missed: "above target",
+  });
+  if (engine === "builtin") {
+    return workload.higherIsBetter
+      ? atLeast(TARGETS.throughputRatio)
+      : atMost(TARGETS.memoryRatio);
+  }
+  if (!workload.higherIsBetter) return atMost(ENGINE_TARGETS.memoryRatio);
+  if (workload.id !== ENGINE_TARGETS.pipelinedWorkload) {
+    return atLeast(TARGETS.throughputRatio);
+  }
+  if (qtMedian !== undefined && qtMedian > 0) {
+    return {
+      text: `≥ Qt (${formatValue(qtMedian, "msgs/s")})`,
+      ratio: NaN, // drawn at Qt's value, not at a ratio of bare's
+      met: (_ratio, median) => median >= qtMedian,
+      missed: "below Qt's echoserver",
+    };
+  }
+  return atLeast(
+    ENGINE_TARGETS.pipelinedBareRatio,
+    `≥ ${ENGINE_TARGETS.pipelinedBareRatio} (no Qt in this run)`,
+  );
+}
+
+/**
+ * Summarizes `runs` per runtime, engine and workload, in table order:
+ * Deno on the built-in engine, Deno on ours, then Bun. The engine's
+ * pipelined row is judged against Qt's echoserver in `peerRuns`.
+ */
+export function summarizeRuns(
+  runs: readonly RunRecord[],
+  peerRuns: readonly PeerRunRecord[] = [],
+): SummaryRecord[] {
+  const scaleOuts = [...new Set(runs.map((run) => run.workload))]
+    .map((id) => /-w(\d+)$/.exec(id)?.[1])
+    .filter((workers) => workers !== undefined)
+    .map((workers) => scaleOutWorkload(Number(workers)));
+  const runtimes = [...new Set(runs.map((run) => run.runtime))];
+  return runtimes.flatMap((runtime) => {
+    const engines = (["builtin", "wsecho"] as const).filter((engine) =>
+      runs.some((run) =>
+        run.runtime === runtime && run.impl === "wsecho" &&
+        runEngine(run) === engine
+      )
+    );
+    return engines.flatMap((engine) =>
+      [...WORKLOADS, ...scaleOuts]
+        .filter((w) =>
+          runs.some((run) =>
+            run.runtime === runtime && run.workload === w.id &&
+            run.impl === "wsecho" && runEngine(run) === engine
+          )
+        )
+        .map((w) =>
+          summarizeWorkload(runtime, w, runs, {
+            engine,
+            qtMedian: peerMedian(peerRuns, QT_PEER, w.id),
+          })
+        )
+    );
+  });
+}
+
+/** A peer's median on a workload, or `undefined` where it did not run. */
+export function peerMedian(
+  peerRuns: readonly PeerRunRecord[],
+  peer: PeerName,
+  workload: string,
+): number | undefined {
+  const values = peerRuns.filter((run) =>
+    run.peer === peer && run.workload === workload
+  ).map((run) => run.value);
+  const { median, n } = summarize(values);
+  return n > 0 ? median : undefined;
+}
+
+/** What the tables call a summary's wsecho: "deno", "deno, engine wsecho". */
+export function targetName(
+  row: Pick<SummaryRecord, "runtime" | "engine">,
+): string {
+  return row.engine === "wsecho"
+    ? `${row.runtime}, engine wsecho`
+    : row.runtime;
 }
 
 /** µs of server CPU per message, MB or handshake in one run (NaN for memory). */
@@ -261,12 +435,6 @@ function formatCost(row: SummaryRecord): string {
   }×)`;
 }
 
-function targetText(row: SummaryRecord): string {
-  return row.higher_is_better
-    ? `≥ ${TARGETS.throughputRatio}`
-    : `≤ ${TARGETS.memoryRatio}`;
-}
-
 // ---- Markdown
 
 export const TABLE_HEADER = [
@@ -289,12 +457,12 @@ export function tableRow(row: SummaryRecord): string[] {
   const latency = row.unit !== "KiB/conn";
   return [
     row.title,
-    row.runtime,
+    targetName(row),
     row.unit,
     formatSummary(row.bare, row.unit),
     formatSummary(row.wsecho, row.unit),
     formatRatio(row.ratio),
-    targetText(row),
+    row.target,
     latency
       ? `${formatMicros(row.p50_us.bare)} → ${formatMicros(row.p50_us.wsecho)}`
       : "–",
@@ -365,13 +533,16 @@ export function markdownReport(
   if (saturated.length > 0) {
     lines.push(
       `**The load client saturated** (≥ ${TARGETS.clientSaturatedPct} % of a core) on: ${
-        saturated.map((row) => `${row.title} (${row.runtime})`).join("; ")
+        saturated.map((row) => `${row.title} (${targetName(row)})`).join("; ")
       }. There the client, not the server, sets the pace, and the ratio says little; rerun with a faster client (\`--load-cmd\`).`,
       "",
     );
   }
   for (const skip of skipped) {
-    lines.push(`- Skipped: ${skip.title} on ${skip.runtime}: ${skip.reason}`);
+    const where = skip.engine
+      ? targetName({ runtime: skip.runtime, engine: skip.engine })
+      : skip.runtime;
+    lines.push(`- Skipped: ${skip.title} on ${where}: ${skip.reason}`);
   }
   for (const note of meta.notes) lines.push(`- Note: ${note}`);
   if (skipped.length + meta.notes.length > 0) lines.push("");
@@ -379,6 +550,19 @@ export function markdownReport(
     "Targets: wsecho ≥ 0.95 × bare on throughput with p99 ≤ 1.1 × bare, and memory per idle connection ≤ 1.1 × bare. Absolute numbers vary between machines; compare the ratios of one run.",
     "",
   );
+  const engine = engineTable(summaries);
+  if (engine.rows.length > 0) {
+    const qt = qtComparison(summaries, peerRuns);
+    lines.push(
+      "## wsecho's own engine (`--engine wsecho`)",
+      "",
+      `The rows "engine wsecho" above, against bare Deno in the same rounds (bare, wsecho, wsecho --engine wsecho, bare, …), with issue 12's targets: pipelined 32 B text at least as fast as Qt's echoserver in the same run (≥ ${ENGINE_TARGETS.pipelinedBareRatio} × bare without \`--peers\`), memory per idle connection ≤ ${ENGINE_TARGETS.memoryRatio} × bare, every other workload ≥ ${TARGETS.throughputRatio} × bare, p99 ≤ ${TARGETS.p99Ratio} × bare.`,
+      "",
+      markdownTable(engine.header, engine.rows),
+      "",
+      ...(qt ? [qt, ""] : []),
+    );
+  }
   if (peerRuns.length > 0) {
     const table = peerTable(peerRuns, summaries);
     lines.push(
@@ -394,8 +578,98 @@ export function markdownReport(
 }
 
 /**
+ * The engine's rows beside bare and the built-in engine of the same
+ * runtime and run: ratio and target, p99, and server CPU per unit.
+ */
+export function engineTable(
+  summaries: readonly SummaryRecord[],
+): { header: string[]; rows: string[][] } {
+  const header = [
+    "workload",
+    "runtime",
+    "unit",
+    "bare",
+    "wsecho, built-in engine",
+    "wsecho, engine wsecho",
+    "engine/bare",
+    "target",
+    "met",
+    "p99 bare → engine",
+    "server CPU µs per unit bare → built-in → engine",
+  ];
+  const rows = summaries.filter((row) => row.engine === "wsecho").map((row) => {
+    const builtin = summaries.find((other) =>
+      other.engine === "builtin" && other.runtime === row.runtime &&
+      other.workload === row.workload
+    );
+    const latency = row.unit !== "KiB/conn";
+    const cost = (value: number | undefined) =>
+      value === undefined || !Number.isFinite(value)
+        ? "n/a"
+        : value.toFixed(row.server_cpu_us_per_unit.bare < 10 ? 2 : 0);
+    return [
+      row.title,
+      row.runtime,
+      row.unit,
+      formatSummary(row.bare, row.unit),
+      builtin ? formatSummary(builtin.wsecho, row.unit) : "–",
+      formatSummary(row.wsecho, row.unit),
+      formatRatio(row.ratio),
+      row.target,
+      row.meets_target ? "yes" : "**no**",
+      latency
+        ? `${formatMicros(row.p99_us.bare)} → ${
+          formatMicros(row.p99_us.wsecho)
+        } (${formatTimes(row.p99_ratio)})`
+        : "–",
+      latency
+        ? `${cost(row.server_cpu_us_per_unit.bare)} → ${
+          cost(builtin?.server_cpu_us_per_unit.wsecho)
+        } → ${cost(row.server_cpu_us_per_unit.wsecho)} (${
+          formatTimes(row.cpu_cost_ratio)
+        })`
+        : "–",
+    ];
+  });
+  return { header, rows };
+}
+
+function formatTimes(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a";
+}
+
+/**
+ * The line that holds the engine's pipelined 32 B text against Qt's
+ * echoserver of the same run (engine ÷ Qt), or says that Qt did not run;
+ * `undefined` when the engine did not run that workload.
+ */
+export function qtComparison(
+  summaries: readonly SummaryRecord[],
+  peerRuns: readonly PeerRunRecord[],
+): string | undefined {
+  const id = ENGINE_TARGETS.pipelinedWorkload;
+  const row = summaries.find((r) => r.engine === "wsecho" && r.workload === id);
+  if (!row || row.wsecho.n === 0) return undefined;
+  const engine = `${formatValue(row.wsecho.median, row.unit)} ${row.unit}`;
+  const vsBare = `${formatTimes(row.ratio.median)} bare ${row.runtime} (${
+    formatValue(row.bare.median, row.unit)
+  })`;
+  const qt = peerMedian(peerRuns, QT_PEER, id);
+  if (qt === undefined) {
+    return `**Engine vs Qt, ${row.title}:** engine wsecho ${engine}, ${vsBare}. Qt's echoserver did not run in this run (\`deno task bench --peers\`), so the target falls back to ≥ ${ENGINE_TARGETS.pipelinedBareRatio} × bare.`;
+  }
+  const label = peerRuns.find((run) => run.peer === QT_PEER)!.label;
+  const ratio = row.wsecho.median / qt;
+  return `**Engine vs Qt, ${row.title}:** engine wsecho ${engine}, ${label} ${
+    formatValue(qt, row.unit)
+  } ${row.unit}: engine ÷ Qt = **${formatTimes(ratio)}** (target ≥ 1: ${
+    ratio >= 1 ? "met" : "**missed**"
+  }); ${vsBare}.`;
+}
+
+/**
  * The peers' medians per workload beside those of the bare runtimes and
- * wsecho from the same run.
+ * wsecho (on each engine) from the same run.
  */
 export function peerTable(
   peerRuns: readonly PeerRunRecord[],
@@ -403,11 +677,24 @@ export function peerTable(
 ): { header: string[]; rows: string[][] } {
   const labels = [...new Set(peerRuns.map((run) => run.label))];
   const runtimes = [...new Set(summaries.map((row) => row.runtime))];
+  // Per runtime: its bare echo, then wsecho on each engine that ran.
+  const columns = runtimes.flatMap((runtime) => [
+    { runtime, engine: undefined },
+    ...(["builtin", "wsecho"] as const)
+      .filter((engine) =>
+        summaries.some((r) => r.runtime === runtime && r.engine === engine)
+      )
+      .map((engine) => ({ runtime, engine })),
+  ]);
   const header = [
     "workload",
     "unit",
     ...labels,
-    ...runtimes.flatMap((runtime) => [`bare ${runtime}`, `wsecho ${runtime}`]),
+    ...columns.map(({ runtime, engine }) =>
+      engine === undefined
+        ? `bare ${runtime}`
+        : `wsecho ${targetName({ runtime, engine })}`
+    ),
   ];
   const workloads = [...new Set(peerRuns.map((run) => run.workload))];
   const rows = workloads.map((id) => {
@@ -420,16 +707,13 @@ export function peerTable(
         ? "–"
         : formatSummary(summarize(values), some.unit);
     });
-    const runtimeCells = runtimes.flatMap((runtime) => {
+    const runtimeCells = columns.map(({ runtime, engine }) => {
       const row = summaries.find((r) =>
-        r.runtime === runtime && r.workload === id
+        r.runtime === runtime && r.workload === id &&
+        (engine === undefined || r.engine === engine)
       );
-      return row
-        ? [
-          formatSummary(row.bare, row.unit),
-          formatSummary(row.wsecho, row.unit),
-        ]
-        : ["–", "–"];
+      if (!row) return "–";
+      return formatSummary(engine ? row.wsecho : row.bare, row.unit);
     });
     const title = WORKLOADS.find((w) => w.id === id)?.title ?? id;
     return [title, some.unit, ...peerCells, ...runtimeCells];
@@ -462,6 +746,7 @@ const COLORS = {
   bare: "#9aa0a6",
   deno: "#1f6feb",
   bun: "#d9822b",
+  engine: "#8250df",
   target: "#d1242f",
   text: "#1f2328",
   muted: "#59636e",
@@ -472,10 +757,11 @@ function escapeXml(text: string): string {
 }
 
 /**
- * A horizontal bar chart: per workload and runtime, a grey bar for bare and
- * a coloured one for wsecho, on the same scale, with a red tick where the
- * target lies (0.95 × bare for throughput, 1.1 × bare for memory), the
- * ratio on the right, and remarks under it (client-bound, p99 missed).
+ * A horizontal bar chart: per workload, runtime and engine, a grey bar for
+ * bare and a coloured one for wsecho, on the same scale, with a red tick
+ * where the target lies (0.95 × bare for throughput, 1.1 × bare for memory;
+ * the engine's own targets on its rows), the ratio on the right, and
+ * remarks under it (client-bound, p99 missed).
  */
 export function svgChart(
   summaries: readonly SummaryRecord[],
@@ -500,14 +786,15 @@ export function svgChart(
     for (const row of rows) {
       const bare = row.bare.median;
       const mine = row.wsecho.median;
-      const target = bare *
-        (row.higher_is_better ? TARGETS.throughputRatio : TARGETS.memoryRatio);
+      const target = bare * row.target_ratio;
       const scale = Math.max(bare, mine, target) || 1;
       const length = (value: number) =>
         Number.isFinite(value) ? Math.max(1, (value / scale) * barArea) : 0;
       const bars: Array<[string, string, number]> = [
         [`bare ${row.runtime}`, COLORS.bare, bare],
-        [`wsecho on ${row.runtime}`, COLORS[row.runtime], mine],
+        row.engine === "wsecho"
+          ? [`wsecho engine on ${row.runtime}`, COLORS.engine, mine]
+          : [`wsecho on ${row.runtime}`, COLORS[row.runtime], mine],
       ];
       for (const [label, color, value] of bars) {
         // The wsecho bar's value starts after the target tick, not under it.
@@ -535,8 +822,8 @@ export function svgChart(
       const tickX = labelWidth + length(target);
       const wsechoTop = y - (barHeight + gap);
       const ratioOk = row.higher_is_better
-        ? ratio >= TARGETS.throughputRatio
-        : ratio <= TARGETS.memoryRatio;
+        ? ratio >= row.target_ratio
+        : ratio <= row.target_ratio;
       const remarks = [
         ...(row.client_saturated ? ["client-bound"] : []),
         ...(row.p99_ratio > TARGETS.p99Ratio
@@ -580,7 +867,7 @@ export function svgChart(
     }" fill="${COLORS.muted}">Medians of alternating rounds; wsecho ÷ bare on the right, red when it misses the target.</text>`,
     `<text x="16" y="${
       height - 8
-    }" fill="${COLORS.muted}">Red tick on the wsecho bar: the target (0.95 × bare throughput, 1.1 × bare memory).</text>`,
+    }" fill="${COLORS.muted}">Red tick on the wsecho bar: the target (0.95 × bare throughput, 1.1 × bare memory; the engine's: see latest.md).</text>`,
     "</svg>",
     "",
   ].join("\n");

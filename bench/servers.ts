@@ -16,10 +16,27 @@ import {
 export type { RuntimeName };
 export type Impl = "bare" | "wsecho";
 
+/**
+ * Which WebSocket engine wsecho runs on (its `--engine` option): the
+ * runtime's own (`builtin`, the default) or the project's (`wsecho`, issue
+ * 12; Deno only).
+ */
+export type Engine = "builtin" | "wsecho";
+export const ENGINES: readonly Engine[] = ["builtin", "wsecho"];
+
 export interface ServerSpec {
   runtime: RuntimeName;
   impl: Impl;
+  /** wsecho's `--engine`; absent means the built-in one (and for bare). */
+  engine?: Engine;
   workers: number;
+  /** Extra flags for `deno run` (e.g. `--cpu-prof`); Deno only. */
+  runFlags?: string[];
+}
+
+/** The engine a wsecho server runs on (`undefined` for the bare echo). */
+export function engineOf(spec: ServerSpec): Engine | undefined {
+  return spec.impl === "wsecho" ? spec.engine ?? "builtin" : undefined;
 }
 
 const BENCH = fileURLToPath(new URL("./", import.meta.url));
@@ -56,8 +73,30 @@ export function specCommand(
   const { runtime, impl, workers } = spec;
   const listen = ["--port", String(port), "--host", HOST];
   const env: Record<string, string> = { NO_COLOR: "1" };
+  // Only named when it is ours: the default command stays the one measured
+  // before engines existed, and works on a server that has no --engine.
+  const engine = engineOf(spec) === "wsecho" ? ["--engine", "wsecho"] : [];
   if (runtime === "deno") {
     const deno = Deno.execPath();
+    const runFlags = spec.runFlags ?? [];
+    if (workers > 1 && engine.length > 0) {
+      // `deno serve` cannot host the engine (it owns the listener), so
+      // several engine processes are wsecho's own --workers, if it has it.
+      return {
+        command: withRunFlags(
+          wsecho("deno", [
+            ...listen,
+            ...engine,
+            "--workers",
+            String(workers),
+            "--log-format",
+            "json",
+          ]),
+          runFlags,
+        ),
+        env,
+      };
+    }
     if (workers > 1) {
       env.DENO_JOBS = String(workers);
       return impl === "bare"
@@ -93,21 +132,42 @@ export function specCommand(
         command: [
           deno,
           "run",
+          ...runFlags,
           "--allow-net",
           BENCH + "bare_deno.ts",
           ...listen,
         ],
         env,
       }
-      : { command: wsecho("deno", [...listen, "--log-format", "json"]), env };
+      : {
+        command: withRunFlags(
+          wsecho("deno", [...listen, ...engine, "--log-format", "json"]),
+          runFlags,
+        ),
+        env,
+      };
   }
   const multi = workers > 1 ? ["--workers", String(workers)] : [];
   return impl === "bare"
     ? { command: [bunPath(), BENCH + "bare_bun.ts", ...listen, ...multi], env }
     : {
-      command: wsecho("bun", [...listen, "--log-format", "json", ...multi]),
+      command: wsecho("bun", [
+        ...listen,
+        ...engine,
+        "--log-format",
+        "json",
+        ...multi,
+      ]),
       env,
     };
+}
+
+/** `deno run …` with `flags` right after `run`. */
+function withRunFlags(command: string[], flags: string[]): string[] {
+  const run = command.indexOf("run");
+  return flags.length === 0 || run < 0
+    ? command
+    : [...command.slice(0, run + 1), ...flags, ...command.slice(run + 1)];
 }
 
 /** wsecho's own command line, the very one the tests start. */
@@ -124,8 +184,9 @@ function wsecho(runtime: RuntimeName, args: string[]): string[] {
 export async function unsupportedReason(
   spec: ServerSpec,
 ): Promise<string | undefined> {
-  if (spec.workers <= 1 || spec.runtime === "deno") return undefined;
-  if (spec.impl === "bare") return undefined;
+  if (spec.workers <= 1 || spec.impl === "bare") return undefined;
+  if (engineOf(spec) === "wsecho") return await startFailure(spec);
+  if (spec.runtime === "deno") return undefined;
   const { stdout } = await new Deno.Command(bunPath(), {
     args: [MAIN, "--help"],
     stdout: "piped",
@@ -134,6 +195,31 @@ export async function unsupportedReason(
   return new TextDecoder().decode(stdout).includes("--workers")
     ? undefined
     : "wsecho on Bun has no --workers option (multi-process mode) yet";
+}
+
+/**
+ * Why `spec` does not start here, in the server's own words (its last line
+ * on stderr, e.g. "wsecho: unknown option '--engine'"), or `undefined` once
+ * it has listened. Starting it is the one sure test: a server may know the
+ * option and still refuse the engine on this runtime or with workers.
+ */
+export async function startFailure(
+  spec: ServerSpec,
+): Promise<string | undefined> {
+  try {
+    const server = await startServer(spec, undefined);
+    await server.stop();
+    return undefined;
+  } catch (error) {
+    return (error as StartError).serverSaid ?? (error as Error).message;
+  }
+}
+
+/** A server that did not start, with what it said last. */
+export class StartError extends Error {
+  constructor(message: string, readonly serverSaid: string | undefined) {
+    super(message);
+  }
 }
 
 /** A free TCP port on loopback, for servers whose workers share one port. */
@@ -194,8 +280,11 @@ export class RunningServer<Spec = ServerSpec> {
     }
   }
 
-  /** SIGTERM, then SIGKILL if it lingers. */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM, then SIGKILL if it lingers past `graceMs` (a profiled server
+   * writes its profile on the way out, so it is given longer).
+   */
+  async stop(graceMs = 3000): Promise<void> {
     if (this.gone) return;
     this.resume(); // A stopped process would hold the SIGTERM until then.
     const kill = (signal: Deno.Signal) => {
@@ -204,7 +293,7 @@ export class RunningServer<Spec = ServerSpec> {
       } catch { /* already gone */ }
     };
     kill("SIGTERM");
-    const timer = setTimeout(() => kill("SIGKILL"), 3000);
+    const timer = setTimeout(() => kill("SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
     await Promise.all([this.stderr.done, this.stdout.done]);
@@ -239,8 +328,11 @@ export async function startServer(
     if (spec.workers > 1) await new Promise((done) => setTimeout(done, 500));
   } catch (error) {
     await server.stop();
-    throw new Error(
+    const said = server.stderr.lines.map((line) => line.trim())
+      .filter((line) => line !== "").at(-1);
+    throw new StartError(
       `${describe(spec)} did not start: ${(error as Error).message}`,
+      said,
     );
   }
   return server;
@@ -248,7 +340,8 @@ export async function startServer(
 
 export function describe(spec: ServerSpec): string {
   const workers = spec.workers > 1 ? ` ×${spec.workers}` : "";
-  return `${spec.impl} ${spec.runtime}${workers}`;
+  const engine = engineOf(spec) === "wsecho" ? " --engine wsecho" : "";
+  return `${spec.impl}${engine} ${spec.runtime}${workers}`;
 }
 
 /**

@@ -10,6 +10,14 @@ import { qtEchoserverPath } from "../servers.ts";
 import { WORKLOADS } from "../workloads.ts";
 import { ROOT, RUNTIMES } from "../../tools/server_process.ts";
 
+/** The lines of the first markdown table in `markdown`. */
+function firstTable(markdown: string): string[] {
+  const lines = markdown.split("\n");
+  const start = lines.findIndex((line) => line.startsWith("|"));
+  const end = lines.findIndex((line, i) => i > start && !line.startsWith("|"));
+  return lines.slice(start, end < 0 ? undefined : end);
+}
+
 Deno.test({
   name:
     "bench --quick measures every workload on both runtimes and writes its reports",
@@ -35,12 +43,33 @@ Deno.test({
       assert.equal(records[0].type, "meta");
       assert.equal(records[0].quick, true);
       const summaries = records.filter((r) => r.type === "summary");
-      for (const runtime of RUNTIMES) {
+      // wsecho's own engine on Deno: measured like the built-in where the
+      // server has it; where not (before it is merged), a note says why.
+      const engineOnDeno = summaries.some((r) =>
+        r.runtime === "deno" && r.engine === "wsecho"
+      );
+      if (!engineOnDeno) {
+        assert.ok(
+          records[0].notes.some((n: string) =>
+            n.startsWith("wsecho --engine wsecho not measured on deno")
+          ),
+          "no engine rows and no note why",
+        );
+      }
+      const targets = [
+        ...RUNTIMES.map((runtime) => ({ runtime, engine: "builtin" })),
+        ...(engineOnDeno ? [{ runtime: "deno", engine: "wsecho" }] : []),
+      ];
+      for (const { runtime, engine } of targets) {
         for (const workload of WORKLOADS) {
           const row = summaries.find((r) =>
-            r.runtime === runtime && r.workload === workload.id
+            r.runtime === runtime && r.engine === engine &&
+            r.workload === workload.id
           );
-          assert.ok(row, `${workload.id} on ${runtime} has a summary`);
+          assert.ok(
+            row,
+            `${workload.id} on ${runtime} (${engine}) has a summary`,
+          );
           for (const side of ["bare", "wsecho"]) {
             assert.equal(
               typeof row[side].median,
@@ -69,9 +98,17 @@ Deno.test({
 
       // The markdown table parses, one row per summary.
       const markdown = await Deno.readTextFile(`${out}/latest.md`);
-      const table = markdown.split("\n").filter((line) => line.startsWith("|"));
+      const table = firstTable(markdown);
       assert.deepEqual(parseTableLine(table[0]), TABLE_HEADER);
       assert.equal(table.length - 2, summaries.length);
+      // The engine's own section, with a row per engine summary.
+      const engineRows = summaries.filter((r) => r.engine === "wsecho");
+      const section = markdown.indexOf("## wsecho's own engine");
+      assert.equal(section >= 0, engineRows.length > 0);
+      if (section >= 0) {
+        const engineTable = firstTable(markdown.slice(section));
+        assert.equal(engineTable.length - 2, engineRows.length);
+      }
       for (const line of table) {
         assert.equal(parseTableLine(line).length, TABLE_HEADER.length, line);
       }
@@ -150,12 +187,16 @@ Deno.test({
       const markdown = await Deno.readTextFile(`${out}/latest.md`);
       const section = markdown.slice(markdown.indexOf("## Peers"));
       const table = section.split("\n").filter((l) => l.startsWith("|"));
+      const engineRan = records.some((r) =>
+        r.type === "summary" && r.engine === "wsecho"
+      );
       assert.deepEqual(parseTableLine(table[0]), [
         "workload",
         "unit",
         ...labels,
         "bare deno",
         "wsecho deno",
+        ...(engineRan ? ["wsecho deno, engine wsecho"] : []),
       ]);
       assert.equal(table.length, 2 + workloads.length);
     } finally {

@@ -7,6 +7,7 @@ import { bucketOf, Histogram, valueOf } from "../histogram.ts";
 import { parseStat } from "../proc.ts";
 import {
   cpuMicrosPerUnit,
+  engineTable,
   formatValue,
   jsonLines,
   markdownReport,
@@ -14,10 +15,14 @@ import {
   parseTableLine,
   type PeerRunRecord,
   peerTable,
+  qtComparison,
+  ratioTarget,
   type RunRecord,
+  summarizeRuns,
   summarizeWorkload,
   svgChart,
   TABLE_HEADER,
+  tableRow,
 } from "../report.ts";
 import { combineSlices, type LoadRun } from "../load.ts";
 import { median, pairedRatios, summarize } from "../stats.ts";
@@ -415,4 +420,184 @@ Deno.test("peerTable puts the peers' medians beside bare and wsecho", () => {
   assert.deepEqual(parseTableLine(table[0]), header);
   // Without peers there is no such section.
   assert.doesNotMatch(markdownReport(META, summaries, [], "c.svg"), /Peers/);
+});
+
+// ---- wsecho's own engine (`--engine wsecho`) beside bare and the built-in
+
+/** A run of wsecho on its own engine. */
+function engineRun(round: number, value: number, workload = WORKLOADS[0]) {
+  return {
+    ...run("wsecho", round, value, workload),
+    engine: "wsecho" as const,
+  };
+}
+
+const P16 = WORKLOADS[1];
+const IDLE = WORKLOADS[5];
+
+/** Deno: bare, built-in and engine on the pipelined and memory workloads. */
+const ENGINE_RUNS: RunRecord[] = [
+  run("bare", 1, 180_000, P16),
+  run("wsecho", 1, 175_000, P16),
+  engineRun(1, 700_000, P16),
+  run("bare", 2, 200_000, P16),
+  run("wsecho", 2, 190_000, P16),
+  engineRun(2, 820_000, P16),
+  run("bare", 1, 18, IDLE),
+  run("wsecho", 1, 19, IDLE),
+  engineRun(1, 8, IDLE),
+];
+
+Deno.test("summarizeRuns: a row per engine, the engine against the same bare runs", () => {
+  const rows = summarizeRuns(ENGINE_RUNS);
+  assert.deepEqual(
+    rows.map((r) => [r.runtime, r.engine, r.workload]),
+    [
+      ["deno", "builtin", P16.id],
+      ["deno", "builtin", IDLE.id],
+      ["deno", "wsecho", P16.id],
+      ["deno", "wsecho", IDLE.id],
+    ],
+  );
+  const [builtin, , engine, engineIdle] = rows;
+  assert.equal(builtin.bare.median, 190_000);
+  assert.equal(builtin.wsecho.median, 182_500);
+  assert.equal(engine.bare.median, 190_000, "the same bare runs");
+  assert.equal(engine.wsecho.median, 760_000);
+  assert.equal(engine.ratio.median, 4);
+  assert.equal(engine.ratio.min, 3.888888888888889); // 700k / 180k
+  assert.equal(engine.ratio.max, 4.1); // 820k / 200k
+  // No Qt in the run: the pipelined target falls back to 4 x bare.
+  assert.equal(engine.target, "≥ 4 (no Qt in this run)");
+  assert.ok(engine.meets_target);
+  // Memory: at most half of bare's for the engine, 1.1 for the built-in.
+  assert.equal(engineIdle.target, "≤ 0.5");
+  assert.ok(engineIdle.meets_target, "8 / 18 KiB is under half");
+  assert.equal(rows[1].target, "≤ 1.1");
+  assert.deepEqual(tableRow(engine).slice(1, 3), [
+    "deno, engine wsecho",
+    "msgs/s",
+  ]);
+  assert.equal(tableRow(builtin)[1], "deno");
+  // Runs recorded before engines existed (no `engine`) are the built-in's.
+  const old = ENGINE_RUNS.filter((r) => r.engine === undefined);
+  assert.deepEqual(summarizeRuns(old).map((r) => r.engine), [
+    "builtin",
+    "builtin",
+  ]);
+});
+
+Deno.test("ratioTarget: the engine's pipelined text is held against Qt when it ran", () => {
+  const qt = ratioTarget(P16, "wsecho", 800_000);
+  assert.equal(qt.text, "≥ Qt (800k)");
+  assert.ok(qt.met(3, 800_000));
+  assert.ok(!qt.met(10, 799_999), "the median, not the ratio, decides");
+  assert.equal(qt.missed, "below Qt's echoserver");
+  assert.ok(!ratioTarget(P16, "wsecho").met(3.99, 1e9));
+  // Everything else of the engine: the built-in's targets but memory.
+  assert.equal(ratioTarget(WORKLOADS[0], "wsecho", 1).text, "≥ 0.95");
+  assert.equal(ratioTarget(P16, "builtin", 800_000).text, "≥ 0.95");
+  assert.ok(!ratioTarget(IDLE, "wsecho").met(0.51, 0));
+});
+
+Deno.test("with Qt in the run, the engine's pipelined row and the Qt line compare to it", () => {
+  const peers = [
+    peerRun("qt-echoserver", "Qt echoserver 5.15", 1, 790_000, P16),
+    peerRun("qt-echoserver", "Qt echoserver 5.15", 2, 810_000, P16),
+    peerRun("node-ws", "Node + ws", 1, 150_000, P16),
+  ];
+  const rows = summarizeRuns(ENGINE_RUNS, peers);
+  const engine = rows.find((r) =>
+    r.engine === "wsecho" && r.workload === P16.id
+  )!;
+  assert.equal(engine.target, "≥ Qt (800k)");
+  assert.equal(engine.meets_target, false, "760k < Qt's 800k");
+  assert.ok(engine.notes.includes("below Qt's echoserver"));
+  assert.equal(engine.target_ratio, 800_000 / 190_000);
+
+  assert.equal(
+    qtComparison(rows, peers),
+    "**Engine vs Qt, 32 B text, 100 conns, 16 in flight each:** engine wsecho 760k msgs/s, Qt echoserver 5.15 800k msgs/s: engine ÷ Qt = **0.95×** (target ≥ 1: **missed**); 4.00× bare deno (190k).",
+  );
+  assert.match(
+    qtComparison(rows, [])!,
+    /engine wsecho 760k msgs\/s, 4\.00× bare deno \(190k\)\. Qt's echoserver did not run in this run \(`deno task bench --peers`\), so the target falls back to ≥ 4 × bare\.$/,
+  );
+  // No engine row: nothing to compare.
+  assert.equal(
+    qtComparison(rows.filter((r) => r.engine !== "wsecho"), peers),
+    undefined,
+  );
+
+  // The peers table: bare, then wsecho on each engine, per runtime.
+  const { header, rows: cells } = peerTable(peers, rows);
+  assert.deepEqual(header.slice(4), [
+    "bare deno",
+    "wsecho deno",
+    "wsecho deno, engine wsecho",
+  ]);
+  assert.deepEqual(cells[0].slice(2), [
+    "800k ±1%",
+    "150k",
+    "190k ±5%",
+    "183k ±4%",
+    "760k ±8%",
+  ]);
+});
+
+Deno.test("engineTable and the report's engine section: ratio, target, met, CPU per unit", () => {
+  const rows = summarizeRuns(ENGINE_RUNS);
+  const { header, rows: cells } = engineTable(rows);
+  assert.equal(cells.length, 2, "one row per engine summary");
+  assert.deepEqual(cells[0].slice(0, 9), [
+    P16.title,
+    "deno",
+    "msgs/s",
+    "190k ±5%",
+    "183k ±4%",
+    "760k ±8%",
+    "**4.00×** (3.89–4.10)",
+    "≥ 4 (no Qt in this run)",
+    "yes",
+  ]);
+  // 100 % of a core, the median of each run's cost: bare 1e6/180k = 5.56
+  // and 1e6/200k = 5.00 give 5.28 µs; built-in 5.49; engine 1.32.
+  assert.equal(
+    cells[0][header.indexOf("server CPU µs per unit bare → built-in → engine")],
+    "5.28 → 5.49 → 1.32 (0.25×)",
+  );
+  assert.equal(
+    cells[0][header.indexOf("p99 bare → engine")],
+    "200 µs → 210 µs (1.05×)",
+  );
+  assert.equal(cells[1][8], "yes");
+  assert.equal(cells[1][header.indexOf("p99 bare → engine")], "–");
+
+  const markdown = markdownReport(META, rows, [], "chart.svg");
+  const section = markdown.slice(markdown.indexOf("## wsecho's own engine"));
+  assert.match(section, /memory per idle connection ≤ 0\.5 × bare/);
+  const table = section.split("\n").filter((line) => line.startsWith("|"));
+  assert.equal(table.length, 2 + cells.length);
+  assert.deepEqual(parseTableLine(table[0]), header);
+  assert.match(section, /\*\*Engine vs Qt, 32 B text/);
+  // The main table names the engine's rows.
+  assert.match(
+    markdown,
+    /\| 32 B text, 100 conns, 16 in flight each \| deno, engine wsecho \|/,
+  );
+  // Without engine runs there is no such section.
+  assert.doesNotMatch(
+    markdownReport(META, summarizeRuns(RUNS), [], "chart.svg"),
+    /own engine/,
+  );
+});
+
+Deno.test("the SVG chart draws the engine's bar in its own colour, its target tick at its target", () => {
+  const svg = svgChart(summarizeRuns(ENGINE_RUNS), "s");
+  assert.equal((svg.match(/<rect /g) ?? []).length, 1 + 2 * 4);
+  assert.equal((svg.match(/fill="#8250df"/g) ?? []).length, 2);
+  assert.match(svg, />wsecho engine on deno</);
+  assert.match(svg, />4\.00×</);
+  // Memory: the engine's 8 / 18 = 0.44× meets ≤ 0.5, so it is not red.
+  assert.match(svg, /fill="#1f2328">0\.44×</);
 });

@@ -7,6 +7,7 @@ import process from "node:process";
 import { GOING_AWAY } from "../core/close_codes.ts";
 import { logger } from "../core/log.ts";
 import {
+  CLOSE_LINGER_MS,
   LISTENER_CLOSE_TIMEOUT_MS,
   SHUTDOWN_TIMEOUT_MS,
 } from "../config/options.ts";
@@ -56,6 +57,9 @@ export function installGracefulShutdown(
       log.warn("{left} client(s) did not close in time", {
         left: server.hub.size,
       });
+    }
+    if (clients > 0) {
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_LINGER_MS));
     }
     // Closing the listener also drops any connection that is still open.
     await withTimeout(

@@ -25,7 +25,6 @@ import {
   workerNumber,
   WorkerPool,
 } from "./bun_workers.ts";
-import { runClient } from "./client.ts";
 import type { ServeExport } from "./deno_serve.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
@@ -90,7 +89,9 @@ export async function start(
       process.stdout.write(CLIENT_HELP);
       return 0;
     case "client":
-      return await runClient(command.options);
+      // Loaded only for the client: npm:ws reads environment variables as
+      // it loads, which a server under 'deno serve' (no --allow-env) may not.
+      return await (await import("./client.ts")).runClient(command.options);
   }
 
   const { options } = command;

@@ -231,7 +231,10 @@ for (const target of TARGETS) {
     const page = await fetch(`${server.http}/`);
     assert.equal(page.status, 200);
     assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
-    assert.match(await page.text(), /<h1>WebSocket echo client<\/h1>/);
+    assert.match(
+      await page.text(),
+      /<h1>wsecho<span>WebSocket echo client<\/span><\/h1>/,
+    );
     const health = await fetch(`${server.http}/healthz`);
     assert.equal(health.status, 200);
     assert.equal((await health.json()).runtime, target.runtime);

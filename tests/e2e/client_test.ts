@@ -155,9 +155,9 @@ for (const target of TARGETS) {
     assert.equal(run.stdout, "");
     assert.match(
       run.stderr,
-      // The rest is the runtime's own words; both name the status.
+      // The status and the server's own reason for refusing.
       new RegExp(
-        `^wsecho client: cannot connect to ${server.url}: .*\\b403\\n$`,
+        `^wsecho client: cannot connect to ${server.url}: the server refused the handshake with HTTP 403 Forbidden: "Origin header required"\\n$`,
       ),
     );
     const health = await waitForHealth(server.http, () => true);

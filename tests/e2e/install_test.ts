@@ -66,7 +66,7 @@ Deno.test("deno task install: a `wsecho` command that serves, echoes and uninsta
     }
     assert.match(
       script,
-      /--allow-env=PORT,WSECHO_WORKER,WSECHO_PRIMARY_PID /,
+      /--allow-env=PORT,WSECHO_WORKER,WSECHO_PRIMARY_PID,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE /,
     );
     assert.match(script, /--unstable-no-legacy-abort/);
     assert.doesNotMatch(

@@ -61,7 +61,7 @@ export function serveHosted(
     const watchdog = setTimeout(() => {
       if (listened) return;
       process.stderr.write(missingNetAccess(unconfirmed.args) + "\n");
-      process.exit(2);
+      Deno.exit(2);
     }, SERVE_CONFIRM_MS);
     siblings.onFirstContact(() => {
       clearTimeout(watchdog);

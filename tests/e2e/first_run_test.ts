@@ -64,7 +64,10 @@ async function firstRun(
     (line) => /(listening|serving) on /.test(line),
     ms,
   )
-    .then((line) => ({ line }), () => undefined);
+    // The wait also ends when stderr closes, a moment before the exit
+    // status is known: give the status that moment instead of calling an
+    // exited process idle.
+    .then((line) => ({ line }), () => Promise.race([exited, settle(2000)]));
   const exited = child.status.then((status) => ({ status }));
   const first = await Promise.race([serving, exited]);
   if (first && "status" in first) {
@@ -78,6 +81,14 @@ async function firstRun(
   }
   await stop();
   throw new Error(`neither served nor exited in ${ms} ms:\n${stderr.text}`);
+}
+
+/** Resolves to undefined after `ms`, its timer never holding the test. */
+function settle(ms: number): Promise<undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    Deno.unrefTimer(timer);
+  });
 }
 
 async function assertEchoes(port: number): Promise<void> {

@@ -3,6 +3,7 @@
  * What differs from Bun is here; listening, the server object, listen
  * failures and signals are the skeleton's (lib/runtime/listen.ts).
  */
+import { denoListenFailure } from "../deno_listen_failure.ts";
 import {
   ABNORMAL_CLOSURE,
   MESSAGE_TOO_BIG,
@@ -33,7 +34,7 @@ import {
   tooBigReason,
   tooSlowReason,
 } from "../limits.ts";
-import { commonListenFailure, defineRuntime } from "../listen.ts";
+import { defineRuntime } from "../listen.ts";
 import { denoUpgradeOptions } from "./upgrade_options.ts";
 
 /**
@@ -255,16 +256,6 @@ function internalError(): Response {
   return new Response("Internal Server Error\n", { status: 500 });
 }
 
-/** Why Deno could not listen, in words for the log. */
-function listenFailure(error: unknown): string {
-  if (error instanceof Deno.errors.AddrInUse) return "address already in use";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.NotCapable) {
-    return "network access not granted (run with --allow-net)";
-  }
-  return commonListenFailure(error);
-}
-
 export const runtime: Runtime = defineRuntime<DenoPeer>({
   info: runtimeInfo,
   serve({ bind, options, assemble }) {
@@ -286,5 +277,5 @@ export const runtime: Runtime = defineRuntime<DenoPeer>({
       stop: () => server.shutdown(),
     };
   },
-  listenFailure,
+  listenFailure: denoListenFailure,
 });

@@ -3,10 +3,11 @@
  * and RFC 6455 over `Deno.listen` / `Deno.listenTls`, behind the same echo
  * service (hub, gate, routes) as every other target. See docs/engine.md.
  */
+import { denoListenFailure } from "../deno_listen_failure.ts";
 import { type Transport } from "../../core/hub.ts";
 import { OPCODE_BINARY, OPCODE_TEXT } from "../../protocol/opcodes.ts";
 import type { Runtime, RuntimeInfo } from "../contract.ts";
-import { commonListenFailure, defineRuntime } from "../listen.ts";
+import { defineRuntime } from "../listen.ts";
 import { connectionLimits } from "../limits.ts";
 import type { Connection } from "./connection.ts";
 import { EngineServer } from "./server.ts";
@@ -39,16 +40,6 @@ function runtimeInfo(): RuntimeInfo {
   return { name: "deno", version: Deno.version.deno, engine: "wsecho" };
 }
 
-/** Why Deno could not listen, in words for the log. */
-function listenFailure(error: unknown): string {
-  if (error instanceof Deno.errors.AddrInUse) return "address already in use";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.NotCapable) {
-    return "network access not granted (run with --allow-net)";
-  }
-  return commonListenFailure(error);
-}
-
 export const runtime: Runtime = defineRuntime<Connection>({
   info: runtimeInfo,
   serve({ bind, options, assemble }) {
@@ -61,5 +52,5 @@ export const runtime: Runtime = defineRuntime<Connection>({
     const { hostname, port } = server.addr;
     return { hostname, port, stop: () => server.stop() };
   },
-  listenFailure,
+  listenFailure: denoListenFailure,
 });

@@ -93,6 +93,8 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   #closeCode = 0;
   #closeReason = "";
   #writeClosed = false;
+  /** The client a trusted proxy named (`--trust-proxy`), for log lines. */
+  #forwardedClient: string | undefined;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -111,8 +113,12 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     return addr.transport === "tcp" ? addr.hostname : undefined;
   };
 
-  /** `ip:port`, formatted only when a log line asks for it. */
+  /**
+   * `ip:port` (or the forwarded client's address, as the builtin glues
+   * report it), formatted only when a log line asks for it.
+   */
   get remote(): string {
+    if (this.#forwardedClient !== undefined) return this.#forwardedClient;
     const addr = this.conn.remoteAddr;
     return addr.transport === "tcp"
       ? formatAddress(addr.hostname, addr.port)
@@ -165,6 +171,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           // 101's write (the buffer is not read into meanwhile).
           // A client (and its gate slot) from here on, so that a failing
           // write of the 101 still gives the slot back.
+          this.#forwardedClient = reply.client;
           this.#open(reply.deflate);
           await this.#write(reply.bytes);
           return rest;
@@ -355,9 +362,12 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       this.#closeCode = code;
     }
     if (this.state === State.Open) {
-      // Echo the code; a close without one is answered without one.
+      // Echo their close payload, code and reason, as Deno's and Bun's
+      // engines do (the receiver checked both: a sendable code, a UTF-8
+      // reason of at most 123 bytes); a close without one is answered
+      // without one.
       if (code === NO_STATUS_RECEIVED) this.out.batch.appendClose();
-      else this.out.batch.appendClose(code);
+      else this.out.batch.appendClose(code, reason);
     }
     this.state = State.Done;
   }

@@ -390,8 +390,30 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     this.#queued();
   }
 
-  /** Starts the closing handshake from our side (shutdown, idle). */
+  /** Starts the closing handshake from our side (shutdown). */
   close(code: number, reason: string): void {
+    this.#sendClose(code, reason, true);
+  }
+
+  /** An idle ping (the sweep). */
+  ping(): void {
+    if (this.state !== State.Open) return;
+    this.out.batch.appendPing(EMPTY);
+    this.#queued();
+  }
+
+  /**
+   * Heartbeat gave up: 1001, and TCP dropped once it is written, as Deno's
+   * built-in engine does. The peer was silent through the whole timeout
+   * and its ping: no close reply will come, and waiting CLOSE_TIMEOUT_MS
+   * for one would hold a dead socket that much longer.
+   */
+  idleTimedOut(): void {
+    this.#sendClose(GOING_AWAY, "idle timeout", false);
+  }
+
+  /** Our close frame; then the client's close (`awaitReply`) or the end. */
+  #sendClose(code: number, reason: string, awaitReply: boolean): void {
     if (this.state === State.Http) {
       // Not upgraded yet: nothing to say goodbye with.
       this.end();
@@ -403,25 +425,17 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       this.out.batch.appendClose(code, reason);
       this.#closeCode = code;
       this.#closeReason = reason;
-      this.state = State.Closing;
+      this.state = awaitReply ? State.Closing : State.Done;
+      // Also bounds the write of a close that is not to be awaited.
       this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
       this.#queued();
+      if (!awaitReply) this.out.flush().then(this.#end, this.#end);
     };
     if (this.#compressed !== undefined) this.#compressed.after(send);
     else send();
   }
 
-  /** An idle ping (the sweep). */
-  ping(): void {
-    if (this.state !== State.Open) return;
-    this.out.batch.appendPing(EMPTY);
-    this.#queued();
-  }
-
-  /** Heartbeat gave up: 1001, as Deno's built-in engine does. */
-  idleTimedOut(): void {
-    this.close(GOING_AWAY, "idle timeout");
-  }
+  readonly #end = (): void => this.end();
 
   /**
    * A client that does not read what we write: it is dropped, with the

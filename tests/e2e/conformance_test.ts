@@ -235,6 +235,8 @@ for (const target of TARGETS) {
           const reply = await client.next();
           assert.equal(reply?.opcode, Opcode.close);
           assert.equal(closeCodeOf(reply!), echoed);
+          // The client's payload comes back whole: code and reason.
+          assert.deepEqual(reply!.payload, payload);
           assert.ok(await client.closedWithin(2000), "server must close TCP");
         },
       );

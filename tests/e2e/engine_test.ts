@@ -249,6 +249,57 @@ Deno.test("[deno-wsecho] HTTP: routes, pipelined requests, a request split byte 
     },
   );
 
+  await t.step(
+    "a request, a handshake and a first frame in one write: 200, 101, the echo",
+    async () => {
+      using client = await RawClient.open(server.port);
+      const first = frame({ opcode: Opcode.text, payload: "right behind" });
+      const heads = encoder.encode(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + handshakeHead(),
+      );
+      const all = new Uint8Array(heads.length + first.length);
+      all.set(heads);
+      all.set(first, heads.length);
+      await client.write(all);
+      assert.equal((await readResponse(client)).status, 200);
+      assert.equal((await client.readResponseHead()).status, 101);
+      assert.deepEqual(
+        (await client.next())?.payload,
+        encoder.encode("right behind"),
+      );
+    },
+  );
+
+  await t.step(
+    "a head trickled a byte per 100 ms gets 408 at --handshake-timeout: the limit is for the whole head",
+    async () => {
+      using client = await RawClient.open(server.port);
+      const head = encoder.encode(handshakeHead());
+      const started = Date.now();
+      const trickling = (async () => {
+        for (let i = 0; i < head.length && !client.ended; i++) {
+          await client.write(head.subarray(i, i + 1));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })().catch(() => {/* closed on us: that is the point */});
+      assert.equal((await client.readResponseHead(4000)).status, 408);
+      const after = Date.now() - started;
+      assert.ok(after >= 700 && after < 3000, `408 after ${after} ms`);
+      assert.ok(await client.closedWithin(3000));
+      await trickling;
+    },
+  );
+
+  await t.step(
+    "an HTTP/2.0 request line gets 505 and the connection closes",
+    async () => {
+      using client = await RawClient.open(server.port);
+      await client.write(encoder.encode("GET / HTTP/2.0\r\nHost: x\r\n\r\n"));
+      assert.equal((await client.readResponseHead()).status, 505);
+      assert.ok(await client.closedWithin(2000));
+    },
+  );
+
   assert.equal(await steady.echo("still here"), "still here");
 });
 

@@ -26,6 +26,12 @@ export const DENO: Target = {
   engine: "builtin",
   args: [],
 };
+export const DENO_WSECHO: Target = {
+  name: "deno-wsecho",
+  runtime: "deno",
+  engine: "wsecho",
+  args: ["--engine", "wsecho"],
+};
 export const BUN: Target = {
   name: "bun",
   runtime: "bun",
@@ -33,7 +39,7 @@ export const BUN: Target = {
   args: [],
 };
 
-export const TARGETS: readonly Target[] = [DENO, BUN];
+export const TARGETS: readonly Target[] = [DENO, DENO_WSECHO, BUN];
 
 /**
  * The runtime whose built-in WebSocket engine serves `target`, or undefined

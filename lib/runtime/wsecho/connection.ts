@@ -93,6 +93,8 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   #closeCode = 0;
   #closeReason = "";
   #writeClosed = false;
+  /** The client a trusted proxy named (`--trust-proxy`), for log lines. */
+  #forwardedClient: string | undefined;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -111,8 +113,12 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     return addr.transport === "tcp" ? addr.hostname : undefined;
   };
 
-  /** `ip:port`, formatted only when a log line asks for it. */
+  /**
+   * `ip:port` (or the forwarded client's address, as the builtin glues
+   * report it), formatted only when a log line asks for it.
+   */
   get remote(): string {
+    if (this.#forwardedClient !== undefined) return this.#forwardedClient;
     const addr = this.conn.remoteAddr;
     return addr.transport === "tcp"
       ? formatAddress(addr.hostname, addr.port)
@@ -165,6 +171,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           // 101's write (the buffer is not read into meanwhile).
           // A client (and its gate slot) from here on, so that a failing
           // write of the 101 still gives the slot back.
+          this.#forwardedClient = reply.client;
           this.#open(reply.deflate);
           await this.#write(reply.bytes);
           return rest;
@@ -355,9 +362,12 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       this.#closeCode = code;
     }
     if (this.state === State.Open) {
-      // Echo the code; a close without one is answered without one.
+      // Echo their close payload, code and reason, as Deno's and Bun's
+      // engines do (the receiver checked both: a sendable code, a UTF-8
+      // reason of at most 123 bytes); a close without one is answered
+      // without one.
       if (code === NO_STATUS_RECEIVED) this.out.batch.appendClose();
-      else this.out.batch.appendClose(code);
+      else this.out.batch.appendClose(code, reason);
     }
     this.state = State.Done;
   }
@@ -380,8 +390,30 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     this.#queued();
   }
 
-  /** Starts the closing handshake from our side (shutdown, idle). */
+  /** Starts the closing handshake from our side (shutdown). */
   close(code: number, reason: string): void {
+    this.#sendClose(code, reason, true);
+  }
+
+  /** An idle ping (the sweep). */
+  ping(): void {
+    if (this.state !== State.Open) return;
+    this.out.batch.appendPing(EMPTY);
+    this.#queued();
+  }
+
+  /**
+   * Heartbeat gave up: 1001, and TCP dropped once it is written, as Deno's
+   * built-in engine does. The peer was silent through the whole timeout
+   * and its ping: no close reply will come, and waiting CLOSE_TIMEOUT_MS
+   * for one would hold a dead socket that much longer.
+   */
+  idleTimedOut(): void {
+    this.#sendClose(GOING_AWAY, "idle timeout", false);
+  }
+
+  /** Our close frame; then the client's close (`awaitReply`) or the end. */
+  #sendClose(code: number, reason: string, awaitReply: boolean): void {
     if (this.state === State.Http) {
       // Not upgraded yet: nothing to say goodbye with.
       this.end();
@@ -393,25 +425,17 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       this.out.batch.appendClose(code, reason);
       this.#closeCode = code;
       this.#closeReason = reason;
-      this.state = State.Closing;
+      this.state = awaitReply ? State.Closing : State.Done;
+      // Also bounds the write of a close that is not to be awaited.
       this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
       this.#queued();
+      if (!awaitReply) this.out.flush().then(this.#end, this.#end);
     };
     if (this.#compressed !== undefined) this.#compressed.after(send);
     else send();
   }
 
-  /** An idle ping (the sweep). */
-  ping(): void {
-    if (this.state !== State.Open) return;
-    this.out.batch.appendPing(EMPTY);
-    this.#queued();
-  }
-
-  /** Heartbeat gave up: 1001, as Deno's built-in engine does. */
-  idleTimedOut(): void {
-    this.close(GOING_AWAY, "idle timeout");
-  }
+  readonly #end = (): void => this.end();
 
   /**
    * A client that does not read what we write: it is dropped, with the

@@ -32,6 +32,8 @@ export type Answer =
     readonly bytes: Uint8Array;
     /** permessage-deflate as agreed, or undefined. */
     readonly deflate: DeflateParams | undefined;
+    /** The client a trusted proxy named (`--trust-proxy`), or undefined. */
+    readonly client: string | undefined;
   };
 
 export interface HttpSideOptions {
@@ -56,8 +58,10 @@ export async function answer(
       close: true,
     };
   }
-  let accepted: { bytes: Uint8Array; deflate?: DeflateParams } | undefined;
-  const upgrade: Upgrade = ({ protocol }) => {
+  let accepted:
+    | { bytes: Uint8Array; deflate?: DeflateParams; client?: string }
+    | undefined;
+  const upgrade: Upgrade = ({ protocol }, client) => {
     // The gate has checked the handshake (method, Upgrade, Connection,
     // key, version) before calling this.
     const key = request.headers.get("sec-websocket-key")!.trim();
@@ -74,6 +78,7 @@ export async function answer(
         extensions: negotiation?.accepted ? negotiation.response : undefined,
       }),
       deflate,
+      client,
     };
     return undefined; // We write the 101 ourselves.
   };
@@ -88,6 +93,7 @@ export async function answer(
       kind: "upgrade",
       bytes: accepted.bytes,
       deflate: accepted.deflate,
+      client: accepted.client,
     };
   }
   if (response === undefined) {

@@ -159,10 +159,11 @@ export const LISTENER_CLOSE_TIMEOUT_MS = 1000;
 /**
  * How long shutdown lingers after the drain before closing the listener,
  * when clients were connected. Bun forgets a client as soon as its 1001 is
- * queued, so the drain ends at once; closing the listener then tore down
- * TCP with the clients' unread messages still in the kernel, which sends
- * RST, and HAProxy dropped the 1001 it had not yet forwarded (the rolling
- * restart test saw up to 15 of 50 clients closed without a close frame).
+ * queued (uWebSockets sends its FIN right after the close frame), so the
+ * drain ends at once; the linger gives the clients' close frames time to
+ * come back before closing the listener drops what is still open. It does
+ * not keep HAProxy 2.6 from resetting clients after their 1001: that comes
+ * from the server's early FIN (docs/deployment.md).
  */
 export const CLOSE_LINGER_MS = 500;
 /**

@@ -25,32 +25,45 @@ import {
   skipProxy,
   startProxy,
 } from "../helpers/proxies.ts";
-import { sleep } from "../helpers/raw_ws.ts";
+import {
+  closeCodeOf,
+  closePayload,
+  type Frame,
+  Opcode,
+  RawClient,
+  sleep,
+} from "../helpers/raw_ws.ts";
 import {
   type RuntimeName,
   type ServerProcess,
   startServer,
 } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
-import { targetOf, TARGETS } from "../helpers/targets.ts";
+import {
+  builtinEngine,
+  type Target,
+  targetOf,
+  TARGETS,
+} from "../helpers/targets.ts";
 
 /** Loopback only: the proxies reach the instances on 127.0.0.1. */
 const LOOPBACK = ["--host", "127.0.0.1"];
 
 function startInstance(
-  runtime: RuntimeName,
+  server: Target | RuntimeName,
   args: string[] = [],
 ): Promise<ServerProcess> {
-  return startServer(targetOf(runtime), { args: [...LOOPBACK, ...args] });
+  const target = typeof server === "string" ? targetOf(server) : server;
+  return startServer(target, { args: [...LOOPBACK, ...args] });
 }
 
 /** A new instance on the port an old one used: a restart in place. */
 function restartInstance(
-  runtime: RuntimeName,
+  server: Target | RuntimeName,
   port: number,
   args: string[] = [],
 ): Promise<ServerProcess> {
-  return startInstance(runtime, [...args, "--port", String(port)]);
+  return startInstance(server, [...args, "--port", String(port)]);
 }
 
 /** The pids that answered `count` fresh `GET /healthz` through the proxy. */
@@ -307,11 +320,18 @@ interface Counts {
   totalGapMs: number;
 }
 
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
 /**
  * One client echoing continuously through the proxy, one message in
- * flight, alternating text and binary. A 1001 close makes it reconnect
- * and carry on; anything else (a wrong echo, an echo twice, a close
- * without a close frame or with another code) is recorded as an error.
+ * flight, alternating text and binary, on raw TCP: it judges the frames
+ * that arrive, not a WebSocket library's reading of them. (Deno's
+ * WebSocket reports code 0 for a 1001 it has received when the proxy
+ * resets TCP just after: docs/deployment.md, "HAProxy 2.6 and a server's
+ * FIN".) A 1001 close makes it answer, see TCP end, reconnect and carry
+ * on; anything else (a wrong echo, an echo twice, TCP ending without a
+ * close frame, another code) is recorded as an error.
  */
 class EchoLoop {
   readonly errors: string[] = [];
@@ -323,7 +343,7 @@ class EchoLoop {
 
   constructor(
     readonly id: number,
-    readonly url: string,
+    readonly port: number,
     readonly counts: Counts,
   ) {}
 
@@ -339,74 +359,87 @@ class EchoLoop {
   private async run(): Promise<void> {
     let first = true;
     while (!this.stopping) {
-      const socket = await this.open();
-      if (!socket) return;
+      const client = await this.open();
+      if (!client) return;
       if (!first) this.counts.reconnects++;
       first = false;
-      await this.session(socket);
+      try {
+        await this.session(client);
+      } finally {
+        client.close();
+      }
     }
   }
 
-  private async open(): Promise<WebSocket | undefined> {
+  private async open(): Promise<RawClient | undefined> {
     while (!this.stopping) {
-      const socket = new WebSocket(this.url);
-      socket.binaryType = "arraybuffer";
-      const opened = await new Promise<boolean>((resolve) => {
-        socket.onopen = () => resolve(true);
-        socket.onerror = () => resolve(false);
-      });
-      if (opened) return socket;
-      this.counts.failedConnects++;
-      await sleep(50);
+      try {
+        return await RawClient.connect(this.port);
+      } catch {
+        this.counts.failedConnects++;
+        await sleep(50);
+      }
     }
   }
 
-  private session(socket: WebSocket): Promise<void> {
-    return new Promise((resolve) => {
-      let expected: string | undefined;
-      let closed = false;
-      const sendNext = () => {
-        // The close can come between an echo and the next send.
-        if (closed) return;
-        if (this.stopping) return socket.close(1000);
-        const seq = this.seq++;
-        expected = `client ${this.id} message ${seq}`;
-        this.counts.sent++;
-        socket.send(
-          seq % 2 ? new TextEncoder().encode(expected) : expected,
+  /** Echoes until the server closes (or the loop stops). */
+  private async session(client: RawClient): Promise<void> {
+    const fail = (what: string) =>
+      this.errors.push(`client ${this.id}: ${what}`);
+    while (true) {
+      if (this.stopping) return await this.leave(client);
+      const seq = this.seq++;
+      const text = `client ${this.id} message ${seq}`;
+      const opcode = seq % 2 ? Opcode.binary : Opcode.text;
+      this.counts.sent++;
+      await client.send({ opcode, payload: textEncoder.encode(text) })
+        .catch(() => {}); // A reset shows up in the read below.
+      let reply;
+      do reply = await client.next(5000).catch(() => null); while (
+        reply?.opcode === Opcode.ping || reply?.opcode === Opcode.pong
+      );
+      if (reply === null) return void fail(`no echo of ${seq} in 5 s`);
+      if (reply === undefined) {
+        return void fail(
+          "TCP ended without a close frame",
         );
-      };
-      socket.onmessage = ({ data }) => {
-        const text = typeof data === "string"
-          ? data
-          : `binary:${new TextDecoder().decode(data)}`;
-        const want = this.seq % 2 ? expected : `binary:${expected}`;
-        if (expected === undefined) {
-          this.errors.push(`client ${this.id}: unexpected echo ${text}`);
-        } else if (text !== want) {
-          this.errors.push(`client ${this.id}: got ${text}, want ${want}`);
-        } else {
-          this.counts.echoed++;
-          this.endGap();
-        }
-        expected = undefined;
-        setTimeout(sendNext, 5);
-      };
-      socket.onclose = ({ code, wasClean }) => {
-        closed = true;
-        if (this.stopping && code === 1000) return resolve();
-        this.closes++;
-        if (code !== 1001 || !wasClean) {
-          this.errors.push(
-            `client ${this.id}: closed with ${code} (clean: ${wasClean})`,
-          );
-        }
-        if (expected !== undefined) this.counts.unanswered++;
-        this.downSince = Date.now();
-        resolve();
-      };
-      sendNext();
-    });
+      }
+      if (reply.opcode === Opcode.close) {
+        this.counts.unanswered++;
+        return await this.closedByServer(client, reply, fail);
+      }
+      const echoed = textDecoder.decode(reply.payload);
+      if (reply.opcode !== opcode || echoed !== text) {
+        return void fail(
+          `got ${reply.opcode}:${echoed}, want ${opcode}:${text}`,
+        );
+      }
+      this.counts.echoed++;
+      this.endGap();
+      await sleep(5);
+    }
+  }
+
+  /** The server's close frame came: it must be 1001; answer it, see TCP end. */
+  private async closedByServer(
+    client: RawClient,
+    close: Frame,
+    fail: (what: string) => void,
+  ): Promise<void> {
+    this.closes++;
+    this.downSince = Date.now();
+    const code = closeCodeOf(close);
+    if (code !== 1001) fail(`closed with ${code}`);
+    await client.send({ opcode: Opcode.close, payload: closePayload(1001) })
+      .catch(() => {});
+    if (!await client.closedWithin(5000)) fail("TCP open 5 s after the close");
+  }
+
+  /** The test is over: close with 1000 and wait for the server's answer. */
+  private async leave(client: RawClient): Promise<void> {
+    await client.send({ opcode: Opcode.close, payload: closePayload(1000) })
+      .catch(() => {});
+    await client.closedWithin(2000);
   }
 
   private endGap(): void {
@@ -420,21 +453,26 @@ class EchoLoop {
 
 const CLIENTS = 50;
 
-// Opt-in for now (WSECHO_ROLLING_RESTART=1): since the layout change, on a
-// loaded machine some of the stopped instance's clients (up to 15 of 50 on
-// Bun, up to 10 on Deno) see TCP end without the 1001 close frame through
-// HAProxy; a 500 ms linger before the listener closes did not cure it. Run
-// it by hand until the cause is found (docs/deployment.md, Known defect).
+// Every client of the stopped instance must get the 1001 frame before TCP
+// ends. TCP then often ends in a reset through HAProxy 2.6: the builtin
+// engines end TCP before the client's close has come back (Bun at once,
+// Deno when a message arrives after its close frame) and HAProxy closes
+// the whole tunnel on the server's FIN (docs/deployment.md). On Deno's
+// builtin engine a close can also go unsent: a message Deno has already
+// read when close() is called makes it drop TCP before its deferred close
+// frame is written (seen with tcpdump: FIN, no close frame, up to 9 of
+// 50). That is Deno's defect, not the proxy's; the test runs there only on
+// request (WSECHO_ROLLING_RESTART=1) until Deno is fixed.
 for (const target of TARGETS) {
-  const runtime = target.runtime;
   Deno.test({
     name:
-      `haproxy (${runtime}): a rolling restart of both instances under ${CLIENTS} busy clients loses nothing`,
+      `haproxy (${target.name}): a rolling restart of both instances under ${CLIENTS} busy clients loses nothing`,
     ignore: skipProxy("haproxy") ||
-      Deno.env.get("WSECHO_ROLLING_RESTART") !== "1",
+      (builtinEngine(target) === "deno" &&
+        Deno.env.get("WSECHO_ROLLING_RESTART") !== "1"),
     async fn() {
-      const servers = [await startInstance(runtime)];
-      servers.push(await startInstance(runtime));
+      const servers = [await startInstance(target)];
+      servers.push(await startInstance(target));
       const proxy = await startProxy("haproxy", {
         port: freePort(),
         backends: [servers[0].port, servers[1].port],
@@ -450,7 +488,7 @@ for (const target of TARGETS) {
       };
       const loops = Array.from(
         { length: CLIENTS },
-        (_, id) => new EchoLoop(id, proxy.url, counts),
+        (_, id) => new EchoLoop(id, proxy.port, counts),
       );
       const closes = () => loops.reduce((sum, loop) => sum + loop.closes, 0);
       const started = Date.now();
@@ -475,7 +513,7 @@ for (const target of TARGETS) {
             `${name} marked down`,
             () => proxy.output.includes(`${name} is DOWN`),
           );
-          servers[index] = await restartInstance(runtime, old.port);
+          servers[index] = await restartInstance(target, old.port);
           await waitUntil(
             `${name} back up`,
             () => proxy.output.includes(`${name} is UP`),
@@ -496,7 +534,7 @@ for (const target of TARGETS) {
         await Promise.all(loops.map((loop) => loop.stop()));
         const elapsed = Date.now() - started;
         console.log(
-          `rolling restart (${runtime}, HAProxy, ${CLIENTS} clients, ${elapsed} ms): ` +
+          `rolling restart (${target.name}, HAProxy, ${CLIENTS} clients, ${elapsed} ms): ` +
             `sent ${counts.sent}, echoed ${counts.echoed}, ` +
             `unanswered before a 1001 ${counts.unanswered}, ` +
             `closed with 1001 ${

@@ -9,7 +9,6 @@
  * A proxy that is not installed is skipped, except in CI (CI set), where
  * .ci/run installs all three and a missing one fails.
  */
-import { RUNTIMES } from "../../tools/server_process.ts";
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import {
@@ -102,13 +101,13 @@ const ROUTING_RUNTIME: Record<ProxyName, RuntimeName> = {
 for (const proxyName of PROXIES) {
   Deno.test({
     name:
-      `${proxyName}: text and 1 MiB binary echo on deno and bun, both instances behind it`,
+      `${proxyName}: text and 1 MiB binary echo on every target, both instances behind it`,
     ignore: skipProxy(proxyName),
     async fn() {
       for (const target of TARGETS) {
-        const runtime = target.runtime;
-        await using a = await startInstance(runtime);
-        await using b = await startInstance(runtime);
+        const runtime = target.name;
+        await using a = await startInstance(target);
+        await using b = await startInstance(target);
         await using proxy = await startProxy(proxyName, {
           port: freePort(),
           backends: [a.port, b.port],
@@ -251,19 +250,19 @@ const FORGED = "198.51.100.66";
 for (const proxyName of PROXIES) {
   Deno.test({
     name:
-      `${proxyName}: --trust-proxy 127.0.0.1 shows the client's address (/healthz, --debug connect line) on deno and bun; without it the proxy's`,
+      `${proxyName}: --trust-proxy 127.0.0.1 shows the client's address (/healthz, --debug connect line) on every target; without it the proxy's`,
     ignore: skipProxy(proxyName),
     async fn() {
       for (const target of TARGETS) {
-        const runtime = target.runtime;
+        const runtime = target.name;
         // The proxy reaches both from 127.0.0.1; the client comes from
         // [::1], so the two addresses differ on one machine.
-        await using trusting = await startInstance(runtime, [
+        await using trusting = await startInstance(target, [
           "--debug",
           "--trust-proxy",
           "127.0.0.1",
         ]);
-        await using ignoring = await startInstance(runtime, ["--debug"]);
+        await using ignoring = await startInstance(target, ["--debug"]);
         await using proxy = await startProxy(proxyName, {
           port: freePort(),
           backends: [trusting.port, ignoring.port],
@@ -579,17 +578,17 @@ Deno.test({
   }: idle connections outlive a ${PROXY_IDLE_S} s proxy timeout with our pings, and are dropped without`,
   ignore: IDLE_PROXIES.length === 0,
   async fn() {
-    // Every case at once (they only wait): proxy × runtime × pings.
+    // Every case at once (they only wait): proxy × target × pings.
     const cases = IDLE_PROXIES.flatMap((proxyName) =>
-      RUNTIMES.flatMap((runtime) =>
-        [true, false].map((pings) => ({ proxyName, runtime, pings }))
+      TARGETS.flatMap((target) =>
+        [true, false].map((pings) => ({ proxyName, target, pings }))
       )
     );
-    await Promise.all(cases.map(async ({ proxyName, runtime, pings }) => {
-      const label = `${proxyName}, ${runtime} ${
+    await Promise.all(cases.map(async ({ proxyName, target, pings }) => {
+      const label = `${proxyName}, ${target.name} ${
         pings ? "with" : "without"
       } pings`;
-      await using server = await startInstance(runtime, [
+      await using server = await startInstance(target, [
         "--idle-timeout",
         pings ? "2" : "0",
       ]);

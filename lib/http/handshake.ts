@@ -11,6 +11,7 @@
  * Only requests carrying `Upgrade: websocket` get here; a plain GET still
  * gets the page.
  */
+import type { RequestView } from "./head_request.ts";
 import { hasToken } from "./header_tokens.ts";
 
 /** The one protocol version RFC 6455 defines. */
@@ -45,7 +46,9 @@ function isBase64Char(c: number): boolean {
 }
 
 /** `undefined` when the request is a well-formed RFC 6455 handshake. */
-export function checkHandshake(request: Request): HandshakeProblem | undefined {
+export function checkHandshake(
+  request: RequestView,
+): HandshakeProblem | undefined {
   const { headers } = request;
   if (request.method !== "GET") {
     return badRequest(`the handshake must be a GET, not ${request.method}`);

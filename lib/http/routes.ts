@@ -9,6 +9,7 @@ import { messageOf } from "../core/errors.ts";
 import type { HubView } from "../core/hub.ts";
 import type { AddressMatcher } from "./cidr.ts";
 import { forwardedClient } from "./forwarded.ts";
+import type { RequestView } from "./head_request.ts";
 import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_CSP, PAGE_HTML } from "./page.ts";
@@ -43,7 +44,7 @@ export type Upgrade = (
 export type PeerAddress = () => string | undefined;
 
 export type HttpHandler = (
-  request: Request,
+  request: RequestView,
   upgrade: Upgrade,
   peer: PeerAddress,
 ) => Response | undefined;
@@ -110,14 +111,14 @@ export function createHttpHandler(deps: HttpDeps): HttpHandler {
 }
 
 /** `Upgrade: websocket` (a token list, any case) marks a WebSocket attempt. */
-export function wantsWebSocket(request: Request): boolean {
+export function wantsWebSocket(request: RequestView): boolean {
   return hasToken(request.headers.get("upgrade"), "websocket");
 }
 
 /** The address a trusted peer forwarded `request` for, if any. */
 function forwardedFrom(
   peer: PeerAddress,
-  request: Request,
+  request: RequestView,
   trusted: AddressMatcher,
 ): string | undefined {
   const address = peer();
@@ -129,7 +130,7 @@ function forwardedFrom(
 /** Who sent `request` as this server sees it, proxies considered. */
 function clientAddress(
   peer: PeerAddress,
-  request: Request,
+  request: RequestView,
   trusted: AddressMatcher | undefined,
 ): string | null {
   return (trusted && forwardedFrom(peer, request, trusted)) ?? peer() ?? null;
@@ -185,13 +186,13 @@ function health(deps: HttpDeps, instance: string, client: string | null) {
 }
 
 /** 405 for anything but GET and HEAD on the plain routes. */
-function onlyGet(request: Request): Response | undefined {
+function onlyGet(request: RequestView): Response | undefined {
   if (request.method === "GET" || request.method === "HEAD") return undefined;
   return textResponse(405, "Method Not Allowed\n", { allow: "GET, HEAD" });
 }
 
 /** The client page, with a policy that lets only its own script and style run. */
-function pageResponse(request: Request): Response {
+function pageResponse(request: RequestView): Response {
   return bodyResponse(request, PAGE_HTML, "text/html; charset=utf-8", {
     "content-security-policy": PAGE_CSP,
     "x-content-type-options": "nosniff",
@@ -199,7 +200,7 @@ function pageResponse(request: Request): Response {
 }
 
 function jsonResponse(
-  request: Request,
+  request: RequestView,
   value: unknown,
   status = 200,
 ): Response {
@@ -213,7 +214,7 @@ function jsonResponse(
 }
 
 function bodyResponse(
-  request: Request,
+  request: RequestView,
   body: string,
   type: string,
   headers: Record<string, string> = {},

@@ -9,6 +9,7 @@
 import { logger } from "../core/log.ts";
 import { ClientSlots } from "./client_slots.ts";
 import { checkHandshake, WEBSOCKET_VERSION } from "./handshake.ts";
+import type { RequestView } from "./head_request.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
 import { chooseProtocol } from "./subprotocol.ts";
 
@@ -71,7 +72,7 @@ export class UpgradeGate {
   }
 
   /** Decides on a request that carries `Upgrade: websocket`. */
-  admit(request: Request): Admission | Refusal {
+  admit(request: RequestView): Admission | Refusal {
     const problem = checkHandshake(request);
     if (problem?.status === 426) {
       return this.refuse("version", 426, problem.message, {

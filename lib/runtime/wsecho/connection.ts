@@ -36,13 +36,7 @@ import { logRefusal, tooBigReason } from "../limits.ts";
 import { type Answer, answer, type HttpSideOptions } from "./http_side.ts";
 import { CompressedPath, type CompressedPeer } from "./compressed_path.ts";
 import { Outbound } from "./outbound.ts";
-
-/**
- * Bytes per read. One buffer per connection, reused for every read: the
- * Receiver unmasks in place and hands out views of it, valid until the
- * next read.
- */
-export const READ_SIZE = 16 * 1024;
+import { ReadBuffer } from "./read_buffer.ts";
 
 /**
  * How long the other side has to end TCP after the closing handshake (or
@@ -127,7 +121,9 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
 
   /** Runs the connection to its end; never rejects. */
   async run(): Promise<void> {
-    const buffer = new Uint8Array(READ_SIZE);
+    // The Receiver unmasks in place and hands out views of the buffer,
+    // valid until the next read; its size follows the traffic.
+    const buffer = new ReadBuffer();
     try {
       const rest = await this.#serveHttp(buffer);
       if (rest !== undefined) await this.#serveFrames(buffer, rest);
@@ -135,6 +131,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       // Reset, TLS failure, closed by a timeout: the connection is over.
     }
     this.end();
+    buffer.release(); // no read is pending any more
   }
 
   // --- HTTP ---------------------------------------------------------------
@@ -143,14 +140,14 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
    * Requests until one is upgraded (returns the bytes after its head) or
    * the connection is to end (returns undefined).
    */
-  async #serveHttp(buffer: Uint8Array): Promise<Uint8Array | undefined> {
+  async #serveHttp(buffer: ReadBuffer): Promise<Uint8Array | undefined> {
     const parser = new RequestHeadParser();
     for (;;) {
-      const n = await this.conn.read(buffer);
+      const n = await this.conn.read(buffer.next());
       if (n === null) return undefined;
+      let chunk = buffer.got(n);
       // Answered with a 408 meanwhile: discard until the client ends.
       if (this.state !== State.Http) continue;
-      let chunk = buffer.subarray(0, n);
       while (chunk.length > 0 && this.state === State.Http) {
         const parsed = parser.push(chunk);
         if (parsed.kind === "partial") break;
@@ -259,7 +256,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     hub.open(this);
   }
 
-  async #serveFrames(buffer: Uint8Array, first: Uint8Array): Promise<void> {
+  async #serveFrames(buffer: ReadBuffer, first: Uint8Array): Promise<void> {
     const receiver = this.#receiver!;
     let chunk = first;
     for (;;) {
@@ -275,9 +272,9 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
         }
       }
-      const n = await this.conn.read(buffer);
+      const n = await this.conn.read(buffer.next());
       if (n === null) return;
-      chunk = buffer.subarray(0, n);
+      chunk = buffer.got(n);
     }
   }
 

@@ -8,17 +8,13 @@
  * `.ci/run` installs it.
  */
 import assert from "node:assert/strict";
-import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
+import type { Page } from "../helpers/chromium.ts";
+import { chromiumForTests } from "../helpers/chromium_for_tests.ts";
 import { startServer } from "../helpers/server.ts";
 import { TARGETS } from "../helpers/targets.ts";
 import { waitForHealth } from "../helpers/ws.ts";
 
-const chromium = findChromium();
-const inCi = Boolean(Deno.env.get("CI"));
-const missing = chromium === undefined && !inCi;
-const suffix = missing
-  ? " — SKIPPED: chromium not found (apt-get install chromium, or set CHROMIUM)"
-  : "";
+const chromium = chromiumForTests();
 
 interface Entry {
   dir: string;
@@ -54,12 +50,11 @@ const has = (dir: string, type: string) =>
 for (const target of TARGETS) {
   Deno.test({
     name:
-      `[${target.name}] browser page in headless Chromium: connect, echo text and binary, disconnect${suffix}`,
-    ignore: missing,
+      `[${target.name}] browser page in headless Chromium: connect, echo text and binary, disconnect${chromium.nameSuffix}`,
+    ignore: chromium.ignore,
     async fn() {
-      assert.ok(chromium, "CI must have chromium: .ci/run installs it");
       await using server = await startServer(target);
-      await using browser = await Chromium.launch(chromium);
+      await using browser = await chromium.launch();
       const page = await browser.open(`${server.http}/`);
 
       await page.waitFor(

@@ -1,175 +1,34 @@
 /**
  * RFC 6455 server duties, driven with raw frames over TCP on both runtimes.
  *
- * Each bad-input case states what the RFC asks of the server. Where a
- * runtime does something else and our glue cannot step in (the frame
- * parser lives inside the runtime), the case also records what the runtime
- * does today, and the test asserts exactly that under a name that says
- * "KNOWN DENO DEFECT" (see docs/runtimes.md, "Known runtime defects"): if the runtime
- * is fixed, the test fails and the entry can go.
+ * Each bad-input case (tests/helpers/protocol_violations.ts) states what
+ * the RFC asks of the server. Where a runtime does something else and our
+ * glue cannot step in (the frame parser lives inside the runtime), the case
+ * also records what the runtime does today, and the test asserts exactly
+ * that under a name that says "KNOWN DENO DEFECT" (see docs/runtimes.md,
+ * "Known runtime defects"): if the runtime is fixed, the test fails and the
+ * entry can go.
  */
 import assert from "node:assert/strict";
-import { type RuntimeName, startServer } from "../helpers/server.ts";
+import { startServer } from "../helpers/server.ts";
 import { builtinEngine, TARGETS } from "../helpers/targets.ts";
 import {
   closeCodeOf,
   closePayload,
-  type Ending,
   frame,
   Opcode,
   RawClient,
 } from "../helpers/raw_ws.ts";
+import {
+  PROTOCOL_VIOLATIONS,
+  serverTextFrame,
+} from "../helpers/protocol_violations.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
-
-/** "κόσμε" followed by an encoded UTF-16 surrogate (ED A0 80): not UTF-8. */
-const INVALID_UTF8 = new Uint8Array([
-  0xce,
-  0xba,
-  0xe1,
-  0xbd,
-  0xb9,
-  0xcf,
-  0x83,
-  0xce,
-  0xbc,
-  0xce,
-  0xb5,
-  0xed,
-  0xa0,
-  0x80,
-  0x65,
-  0x64,
-]);
-
-interface BadInputCase {
-  name: string;
-  /** What the client sends after the handshake. */
-  send: (client: RawClient) => Promise<void>;
-  /** The close code RFC 6455 asks for. */
-  expected: number;
-  /** What a runtime does instead, where it gets the case wrong. */
-  defects?: Partial<Record<RuntimeName, Defect>>;
-}
-
-interface Defect {
-  /** One line on what the runtime does, for the test name. */
-  summary: string;
-  /** The ending the runtime produces today. */
-  ending: Ending;
-}
-
-/**
- * Deno's engine fails the connection by dropping TCP, without the close
- * frame RFC 6455 §7.1.7 says a server SHOULD send (upstream issue not
- * found; see README).
- */
-const DENO_DROPS_TCP: Defect = {
-  summary: "drops TCP without a close frame",
-  ending: { tcpClosed: true, dataFrames: [] },
-};
-
-const CASES: BadInputCase[] = [
-  {
-    name: "invalid UTF-8 in a text frame",
-    send: (c) => c.send({ opcode: Opcode.text, payload: INVALID_UTF8 }),
-    expected: 1007,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  {
-    name: "invalid UTF-8 split across text fragments",
-    send: async (c) => {
-      // Each fragment alone could be the start of valid UTF-8 ("a" + the
-      // lead byte of a 2-byte sequence); the continuation breaks it.
-      await c.send({ opcode: Opcode.text, fin: false, payload: [0x61, 0xce] });
-      await c.send({ opcode: Opcode.continuation, payload: [0x41] });
-    },
-    expected: 1007,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  {
-    name: "an unmasked client frame",
-    send: (c) =>
-      c.send({ opcode: Opcode.text, payload: "unmasked", masked: false }),
-    expected: 1002,
-    defects: {
-      deno: {
-        summary: "echoes it and keeps the connection open",
-        ending: {
-          tcpClosed: false,
-          dataFrames: [textFrame("unmasked")],
-        },
-      },
-    },
-  },
-  ...[[1, 0b100], [2, 0b010], [3, 0b001]].map(([n, rsv]): BadInputCase => ({
-    name: `reserved bit RSV${n} set`,
-    send: (c) => c.send({ opcode: Opcode.text, payload: "rsv", rsv }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  })),
-  ...[0x3, 0x7, 0xb, 0xf].map((opcode): BadInputCase => ({
-    name: `reserved opcode 0x${opcode.toString(16)}`,
-    send: (c) => c.send({ opcode, payload: "x" }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  })),
-  {
-    name: "a fragmented ping",
-    send: (c) => c.send({ opcode: Opcode.ping, fin: false, payload: "p" }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  {
-    name: "a ping with a 126-byte payload (control frames max 125)",
-    send: (c) => c.send({ opcode: Opcode.ping, payload: new Uint8Array(126) }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  {
-    name: "a continuation frame without a start",
-    send: (c) => c.send({ opcode: Opcode.continuation, payload: "orphan" }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  {
-    name: "a new data frame inside a fragmented message",
-    send: async (c) => {
-      await c.send({ opcode: Opcode.text, fin: false, payload: "first" });
-      await c.send({ opcode: Opcode.binary, payload: "second" });
-    },
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-  ...[0, 999, 1004, 1005, 1006, 1015, 1100, 2999, 5000].map(
-    (code): BadInputCase => ({
-      name: `close code ${code}`,
-      send: (c) =>
-        c.send({ opcode: Opcode.close, payload: closePayload(code) }),
-      expected: 1002,
-    }),
-  ),
-  {
-    name: "a close frame with a 1-byte payload",
-    send: (c) => c.send({ opcode: Opcode.close, payload: [0x03] }),
-    expected: 1002,
-    defects: { deno: DENO_DROPS_TCP },
-  },
-];
-
-function textFrame(text: string) {
-  return {
-    fin: true,
-    rsv: 0,
-    opcode: Opcode.text,
-    masked: false,
-    payload: new TextEncoder().encode(text),
-  };
-}
 
 for (const target of TARGETS) {
   Deno.test(`[${target.name}] bad input closes the connection with the RFC 6455 code`, async (t) => {
     await using server = await startServer(target);
-    for (const badInput of CASES) {
+    for (const badInput of PROTOCOL_VIOLATIONS) {
       // Defects belong to a runtime's built-in engine; ours must get it right.
       const engine = builtinEngine(target);
       const defect = engine && badInput.defects?.[engine];
@@ -212,7 +71,7 @@ for (const target of TARGETS) {
     assert.equal(pong?.opcode, Opcode.pong);
     assert.equal(new TextDecoder().decode(pong?.payload), "mid");
     await client.send({ opcode: Opcode.continuation, payload: "mented" });
-    assert.deepEqual(await client.next(), textFrame("fragmented"));
+    assert.deepEqual(await client.next(), serverTextFrame("fragmented"));
   });
 
   Deno.test(`[${target.name}] the close handshake completes and the server closes TCP`, async (t) => {
@@ -249,7 +108,7 @@ for (const target of TARGETS) {
     using client = await RawClient.connect(server.port);
     const text = "trickled, byte by byte: ü€𝄞";
     await client.trickle(frame({ opcode: Opcode.text, payload: text }), 1);
-    assert.deepEqual(await client.next(), textFrame(text));
+    assert.deepEqual(await client.next(), serverTextFrame(text));
     // Also a 126-byte frame, whose 16-bit length arrives split.
     const bytes = new Uint8Array(126).map((_, i) => i);
     await client.trickle(frame({ opcode: Opcode.binary, payload: bytes }), 0);

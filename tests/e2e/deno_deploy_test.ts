@@ -22,19 +22,13 @@ async function startBareServe(): Promise<ServerProcess> {
     stderr: "piped",
   }).spawn();
   const server = new ServerProcess(DENO, child);
-  try {
+  return await server.untilListening(async () => {
     // The default, human-readable log line.
     const line = await server.stderr.waitFor((l) => l.includes("serving on"));
     const port = /serving on ws:\/\/[^/]*:(\d+)\//.exec(line)?.[1];
     assert.ok(port, `no port in: ${line}`);
-    server.port = Number(port);
-    server.url = `ws://127.0.0.1:${port}/`;
-    server.http = `http://127.0.0.1:${port}`;
-  } catch (error) {
-    await server.stop("SIGKILL");
-    throw error;
-  }
-  return server;
+    return Number(port);
+  });
 }
 
 /**

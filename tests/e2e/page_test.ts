@@ -13,17 +13,13 @@
  * names; in CI (CI set) a missing Chromium is a failure instead.
  */
 import assert from "node:assert/strict";
-import { Chromium, findChromium, type Page } from "../helpers/chromium.ts";
+import type { Page } from "../helpers/chromium.ts";
+import { chromiumForTests } from "../helpers/chromium_for_tests.ts";
 import { startServer } from "../helpers/server.ts";
 import { waitForHealth } from "../helpers/ws.ts";
 import { TARGETS } from "../helpers/targets.ts";
 
-const chromium = findChromium();
-const inCi = Boolean(Deno.env.get("CI"));
-const missing = chromium === undefined && !inCi;
-const suffix = missing
-  ? " — SKIPPED: chromium not found (apt-get install chromium, or set CHROMIUM)"
-  : "";
+const chromium = chromiumForTests();
 
 interface Row {
   dir: string;
@@ -82,12 +78,11 @@ for (const target of TARGETS) {
   const runtime = target.runtime;
   Deno.test({
     name:
-      `[${target.name}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect${suffix}`,
-    ignore: missing,
+      `[${target.name}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect${chromium.nameSuffix}`,
+    ignore: chromium.ignore,
     async fn() {
-      assert.ok(chromium, "CI must have chromium: .ci/run installs it");
       await using server = await startServer(target);
-      await using browser = await Chromium.launch(chromium);
+      await using browser = await chromium.launch();
       const page = await browser.open(`${server.http}/`);
       await page.waitFor(`document.getElementById("url").value !== ""`);
       assert.equal(
@@ -183,10 +178,9 @@ for (const target of TARGETS) {
 
   Deno.test({
     name:
-      `[${target.name}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots${suffix}`,
-    ignore: missing,
+      `[${target.name}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots${chromium.nameSuffix}`,
+    ignore: chromium.ignore,
     async fn() {
-      assert.ok(chromium, "CI must have chromium: .ci/run installs it");
       await using server = await startServer(target, {
         args: ["--protocol", "chat"],
       });
@@ -195,7 +189,7 @@ for (const target of TARGETS) {
       const policy = response.headers.get("content-security-policy") ?? "";
       assert.match(policy, /script-src 'sha256-[^']+'/);
 
-      await using browser = await Chromium.launch(chromium);
+      await using browser = await chromium.launch();
       const page = await browser.open(`${server.http}/`);
       await page.emulate({ width: 1280, height: 820, colorScheme: "light" });
       // Script and style ran under that policy: the URL is filled in, the

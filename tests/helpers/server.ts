@@ -58,6 +58,23 @@ export class ServerProcess implements AsyncDisposable {
     return JSON.parse(line);
   }
 
+  /**
+   * Waits for `findPort` (the port the server's start-up line names) and
+   * records the addresses; a server that never gets there is killed.
+   */
+  async untilListening(findPort: () => Promise<number>): Promise<this> {
+    try {
+      const port = await findPort();
+      this.port = port;
+      this.url = `ws://127.0.0.1:${port}/`;
+      this.http = `http://127.0.0.1:${port}`;
+    } catch (error) {
+      await this.stop("SIGKILL");
+      throw error;
+    }
+    return this;
+  }
+
   /** Sends `signal` and waits for the process to end. */
   async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
     if (!this.exit) {
@@ -141,17 +158,10 @@ export async function launchServer(
     stderr: "piped",
   }).spawn();
   const server = new ServerProcess(target, child);
-  try {
+  return await server.untilListening(async () => {
     const record = await server.waitForLog(listening);
-    const port = new URL(String(record.properties.url)).port;
-    server.port = Number(port);
-    server.url = `ws://127.0.0.1:${port}/`;
-    server.http = `http://127.0.0.1:${port}`;
-  } catch (error) {
-    await server.stop("SIGKILL");
-    throw error;
-  }
-  return server;
+    return Number(new URL(String(record.properties.url)).port);
+  });
 }
 
 export interface RunResult {

@@ -26,6 +26,7 @@ import {
   WorkerPool,
 } from "./bun_workers.ts";
 import type { ServeExport } from "./deno_serve.ts";
+import { helpHint } from "./help_hint.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { NAME, VERSION } from "./version.ts";
@@ -167,16 +168,20 @@ function parseOrReport(args: string[], env: EnvReader): Command | number {
     return parseCommand(args, env);
   } catch (error) {
     // The client's mistakes are explained by the client's own help.
-    return reportUsageError(error, args[0] === CLIENT_COMMAND ? "client " : "");
+    return reportUsageError(
+      error,
+      args[0] === CLIENT_COMMAND ? "client" : "server",
+    );
   }
 }
 
 /** Reports a {@linkcode UsageError} as one line; returns its exit code. */
-function reportUsageError(error: unknown, command = ""): number {
+function reportUsageError(
+  error: unknown,
+  command: "server" | "client" = "server",
+): number {
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(
-    `${NAME}: ${error.message} (see '${NAME} ${command}--help')\n`,
-  );
+  process.stderr.write(`${NAME}: ${error.message} ${helpHint(command)}\n`);
   return error.exitCode;
 }
 

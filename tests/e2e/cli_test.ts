@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
 import {
+  helpHint,
   launchServer,
   runCli,
   serverCommand,
@@ -71,11 +72,64 @@ for (const target of TARGETS) {
         ["--port", "abc"],
         "--port must be a whole number from 0 to 65535, got 'abc'",
       ],
+      [["--port", "70000"], "--port 70000 is out of range (0-65535)"],
+      [["--port", "-1"], "--port -1 is out of range (0-65535)"],
+      [["-p", "-1"], "--port -1 is out of range (0-65535)"],
+      [["--port=-1"], "--port -1 is out of range (0-65535)"],
+      [["--max-clients", "-3"], "--max-clients -3 is out of range (0 or more)"],
+      [["--workers", "-2"], "--workers -2 is out of range (1-128)"],
       [
-        ["--port", "70000"],
-        "--port must be a whole number from 0 to 65535, got '70000'",
+        ["--max-message", "-1"],
+        "--max-message -1 is out of range (1-1GiB)",
       ],
-      [["--port", "-1"], "option '--port' needs a value"],
+      [
+        ["--max-buffered", "-4MiB"],
+        "--max-buffered -4MiB is out of range (1-1GiB)",
+      ],
+      [
+        ["--idle-timeout", "-5"],
+        "--idle-timeout -5 is out of range (0-960 seconds)",
+      ],
+      [
+        ["--shutdown-timeout", "-1"],
+        "--shutdown-timeout -1 is out of range (0-3600 seconds)",
+      ],
+      [
+        ["--handshake-timeout", "-10"],
+        "--handshake-timeout -10 is out of range (0-3600 seconds)",
+      ],
+      [
+        ["--host", "999.1.1.1"],
+        "--host 999.1.1.1 is not a valid IPv4 address (four numbers 0-255, e.g. 127.0.0.1)",
+      ],
+      [
+        ["--host", "1.2.3"],
+        "--host 1.2.3 is not a valid IPv4 address (four numbers 0-255, e.g. 127.0.0.1)",
+      ],
+      [
+        ["--host", "fe80::1::2"],
+        "--host fe80::1::2 is not a valid IPv6 address (e.g. ::1, ::, fe80::1%eth0)",
+      ],
+      [
+        ["--host", "[::g]"],
+        "--host [::g] is not a valid IPv6 address (e.g. ::1, ::, fe80::1%eth0)",
+      ],
+      [
+        ["--host", "local host"],
+        "--host must be an IP address or a host name (e.g. 0.0.0.0, ::, localhost), got 'local host'",
+      ],
+      [
+        ["--max-message", "10MB"],
+        "--max-message 10MB: sizes take binary units (MiB, 1048576 bytes), not MB; write 10MiB",
+      ],
+      [
+        ["--max-buffered", "512kb"],
+        "--max-buffered 512kb: sizes take binary units (KiB, 1024 bytes), not KB; write 512KiB",
+      ],
+      [
+        ["--idle-timeout", "2m"],
+        "--idle-timeout takes a plain number of seconds: write 120, not '2m'",
+      ],
       [["--frobnicate"], "unknown option '--frobnicate'"],
       [["--port"], "option '--port' needs a value"],
       [
@@ -86,11 +140,15 @@ for (const target of TARGETS) {
       [[], "PORT must be a whole number from 0 to 65535, got 'x'", {
         PORT: "x",
       }],
+      [[], "PORT=-1 is out of range (0-65535)", { PORT: "-1" }],
     ];
     for (const [args, message, env] of cases) {
       const { code, stdout, stderr } = await runCli(target, args, env);
       assert.equal(code, 2, `${args}: ${stderr}`);
-      assert.equal(stderr, `wsecho: ${message} (see 'wsecho --help')\n`);
+      assert.equal(
+        stderr,
+        `wsecho: ${message} ${helpHint(target.runtime)}\n`,
+      );
       assert.equal(stdout, "");
     }
   });

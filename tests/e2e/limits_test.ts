@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  helpHint,
   type LogRecordJson,
   runCli,
   type ServerProcess,
@@ -352,7 +353,10 @@ for (const target of TARGETS) {
         assert.equal(result.code, 2);
         // The last line: `deno run` prints a warning of its own first.
         const lines = result.stderr.trimEnd().split("\n");
-        assert.equal(lines.at(-1), `wsecho: ${message} (see 'wsecho --help')`);
+        assert.equal(
+          lines.at(-1),
+          `wsecho: ${message} ${helpHint(target.runtime)}`,
+        );
       });
     }
   });

@@ -186,3 +186,22 @@ export async function runCli(
     stderr: decoder.decode(stderr),
   };
 }
+
+/**
+ * The help hint that ends a usage error of `main.ts` run by
+ * {@linkcode serverCommand} (the server by {@linkcode runCli}, the client
+ * by tests/helpers/client.ts): the command it was started with, `--help`
+ * in place of its arguments. Bun reads its own command line; Deno without
+ * `-A` may not, and names its script from the working directory.
+ */
+export function helpHint(
+  runtime: RuntimeName,
+  command: "server" | "client" = "server",
+): string {
+  const cwd = Deno.cwd() + "/";
+  const words = runtime === "deno"
+    ? ["deno", "run", MAIN.startsWith(cwd) ? MAIN.slice(cwd.length) : MAIN]
+    : [bunPath(), MAIN];
+  if (command === "client") words.push("client");
+  return `(see '${[...words, "--help"].join(" ")}')`;
+}

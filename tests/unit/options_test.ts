@@ -144,7 +144,7 @@ Deno.test("every bad input is one short line with exit code 2", () => {
     [["--host", ":::1"], /^--host :::1 is not a valid IPv6 address/],
     [["--host", "[1.2.3.4]"], /^--host \[1\.2\.3\.4\] is not a valid IPv6/],
     [
-      ["--host", "-bad-.example"],
+      ["--host", "bad-.example"],
       /^--host must be an IP address or a host name/,
     ],
     [["--host", "a/b"], /^--host must be an IP address or a host name/],

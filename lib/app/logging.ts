@@ -16,6 +16,7 @@ import {
   type TextFormatter,
 } from "@logtape/logtape";
 import { CATEGORY } from "../core/log.ts";
+import { escapeInvisible, PeerText } from "../core/preview.ts";
 import type { LogFormat } from "../config/options.ts";
 
 export interface LogSetup {
@@ -34,11 +35,14 @@ const pretty: TextFormatter = getTextFormatter({
   value: "bare",
 });
 
-/** A value inside a message: strings bare (like the pretty format), rest as JSON. */
+/**
+ * A value inside a message: strings bare (like the pretty format), a
+ * peer's text as its preview, the rest as JSON.
+ */
 function renderValue(value: unknown): string {
-  return typeof value === "string"
-    ? value
-    : JSON.stringify(value) ?? String(value);
+  if (typeof value === "string") return value;
+  if (value instanceof PeerText) return value.toString();
+  return JSON.stringify(value) ?? String(value);
 }
 
 /**
@@ -50,13 +54,16 @@ export function jsonLine(record: LogRecord): string {
   const message = record.message.map((part, i) =>
     i % 2 === 0 ? part as string : renderValue(part)
   ).join("");
-  return JSON.stringify({
+  // Escaped after JSON.stringify, which leaves bidi and other format
+  // characters (and C1 controls) as they are: the values parse back the
+  // same, but cannot reorder or hide text in a terminal or log viewer.
+  return escapeInvisible(JSON.stringify({
     "@timestamp": new Date(record.timestamp).toISOString(),
     level: record.level.toUpperCase(),
     logger: record.category.join("."),
     message,
     properties: record.properties,
-  }) + "\n";
+  })) + "\n";
 }
 
 /**

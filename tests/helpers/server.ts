@@ -4,7 +4,13 @@
  * them. The command line and the line reader come from
  * tools/server_process.ts, which the benchmark uses too.
  */
-import { LineCollector, serverCommand } from "../../tools/server_process.ts";
+import {
+  bunPath,
+  LineCollector,
+  MAIN,
+  type RuntimeName,
+  serverCommand,
+} from "../../tools/server_process.ts";
 import type { Target } from "./targets.ts";
 
 // The process basics are shared with the benchmark; tests take them from here.

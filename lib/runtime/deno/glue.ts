@@ -18,6 +18,7 @@ import {
 import { logger } from "../../core/log.ts";
 import { MIB, type Payload, utf8Length } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
+import { handshakeInfo } from "../../http/handshake_info.ts";
 import type { Upgrade } from "../../http/routes.ts";
 import type { UpgradeGate } from "../../http/upgrade_gate.ts";
 import { formatAddress } from "../address.ts";
@@ -234,7 +235,10 @@ function denoHandler(
       // an `open` listener is one more dispatch on every handshake, and
       // Deno fires `close` also for a handshake that never completes, so
       // the hub still forgets every client.
-      hub.open(peer);
+      hub.open(
+        peer,
+        hub.debug ? handshakeInfo(request, protocol) : undefined,
+      );
       socket.addEventListener("message", peer);
       socket.addEventListener("close", peer);
       return response;

@@ -4,6 +4,8 @@
  * the handler's answer becomes bytes to write: a response, or the 101 of
  * an accepted upgrade with what the connection needs to switch to frames.
  */
+import type { HandshakeInfo } from "../../core/hub.ts";
+import { handshakeInfo } from "../../http/handshake_info.ts";
 import type { HttpHandler, PeerAddress, Upgrade } from "../../http/routes.ts";
 import { requestOf } from "../../http/head_request.ts";
 import type { RequestHead } from "../../http/request_head.ts";
@@ -32,6 +34,8 @@ export type Answer =
     readonly bytes: Uint8Array;
     /** permessage-deflate as agreed, or undefined. */
     readonly deflate: DeflateParams | undefined;
+    /** What the request said, with `--debug` only (the connect line). */
+    readonly handshake?: HandshakeInfo;
   };
 
 export interface HttpSideOptions {
@@ -40,6 +44,8 @@ export interface HttpSideOptions {
   /** Our address, for URLs of requests without a Host. */
   readonly localHost: string;
   readonly permessageDeflate: boolean;
+  /** `--debug`: keep what each handshake said for its connect line. */
+  readonly debug?: boolean;
 }
 
 /** Answers one request head; never throws. */
@@ -56,7 +62,9 @@ export async function answer(
       close: true,
     };
   }
-  let accepted: { bytes: Uint8Array; deflate?: DeflateParams } | undefined;
+  let accepted:
+    | { bytes: Uint8Array; deflate?: DeflateParams; handshake?: HandshakeInfo }
+    | undefined;
   const upgrade: Upgrade = ({ protocol }) => {
     // The gate has checked the handshake (method, Upgrade, Connection,
     // key, version) before calling this.
@@ -74,6 +82,7 @@ export async function answer(
         extensions: negotiation?.accepted ? negotiation.response : undefined,
       }),
       deflate,
+      handshake: options.debug ? handshakeInfo(request, protocol) : undefined,
     };
     return undefined; // We write the 101 ourselves.
   };
@@ -88,6 +97,7 @@ export async function answer(
       kind: "upgrade",
       bytes: accepted.bytes,
       deflate: accepted.deflate,
+      handshake: accepted.handshake,
     };
   }
   if (response === undefined) {

@@ -24,16 +24,40 @@ export interface LogSetup {
   format: LogFormat;
   /** Where formatted lines go; stderr unless a test captures them. */
   write?: (line: string) => void;
+  /**
+   * Which worker writes, where several serve one port (`--workers`,
+   * `deno serve --parallel`): asked for each line, since a `deno serve`
+   * isolate learns it has siblings only after it has started.
+   */
+  worker?: () => string | undefined;
 }
 
-const pretty: TextFormatter = getTextFormatter({
-  timestamp: "date-time",
-  level: "ABBR",
-  // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
-  category: ".",
-  // Strings as they are; anything a peer controls is escaped before logging.
-  value: "bare",
-});
+/**
+ * Text lines: `2025-01-02 03:04:05.678 [INF] wsecho: message`, or with a
+ * worker `… [INF] wsecho (worker 1): message`.
+ */
+function prettyFormatter(worker: () => string | undefined): TextFormatter {
+  return getTextFormatter({
+    timestamp: "date-time",
+    level: "ABBR",
+    // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
+    category: ".",
+    // Strings as they are; anything a peer controls is escaped before
+    // logging, or is a PeerText that shows itself escaped.
+    value: "bare",
+    format: ({ timestamp, level, category, message }) => {
+      const who = worker();
+      const source = who === undefined
+        ? category
+        : `${category} (worker ${who})`;
+      return `${timestamp} [${level}] ${source}: ${message}`;
+    },
+  });
+}
+
+function noWorker(): undefined {
+  return undefined;
+}
 
 /**
  * A value inside a message: strings bare (like the pretty format), a
@@ -46,11 +70,14 @@ function renderValue(value: unknown): string {
 }
 
 /**
- * JSON Lines: `@timestamp`, `level`, `logger`, `message`, `properties`, like
- * LogTape's own formatter, but with the message rendered as the pretty
+ * JSON Lines: `@timestamp`, `level`, `logger`, `worker` (only where several
+ * serve), `message`, `properties`, like LogTape's own formatter, but with the message rendered as the pretty
  * format renders it (strings not quoted) so both read the same.
  */
-export function jsonLine(record: LogRecord): string {
+export function jsonLine(
+  record: LogRecord,
+  worker: () => string | undefined = noWorker,
+): string {
   const message = record.message.map((part, i) =>
     i % 2 === 0 ? part as string : renderValue(part)
   ).join("");
@@ -61,6 +88,7 @@ export function jsonLine(record: LogRecord): string {
     "@timestamp": new Date(record.timestamp).toISOString(),
     level: record.level.toUpperCase(),
     logger: record.category.join("."),
+    worker: worker(),
     message,
     properties: record.properties,
   })) + "\n";
@@ -72,7 +100,10 @@ export function jsonLine(record: LogRecord): string {
  */
 export function setupLogging(setup: LogSetup): void {
   const write = setup.write ?? ((line: string) => process.stderr.write(line));
-  const format = setup.format === "json" ? jsonLine : pretty;
+  const worker = setup.worker ?? noWorker;
+  const format = setup.format === "json"
+    ? (record: LogRecord) => jsonLine(record, worker)
+    : prettyFormatter(worker);
   const sink: Sink = (record: LogRecord) => write(format(record));
   configureSync({
     reset: true,

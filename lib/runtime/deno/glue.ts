@@ -219,6 +219,10 @@ function denoHandler(
   const context: PeerContext = { hub, gate, maxMessage };
   return (request, { remoteAddr }) => {
     const upgrade: Upgrade = ({ protocol }, client) => {
+      // Read before the upgrade: Deno's request cannot be read after it.
+      const handshake = hub.debug
+        ? handshakeInfo(request, protocol)
+        : undefined;
       const { socket, response } = Deno.upgradeWebSocket(
         request,
         denoUpgradeOptions(protocol, idleTimeout),
@@ -235,10 +239,7 @@ function denoHandler(
       // an `open` listener is one more dispatch on every handshake, and
       // Deno fires `close` also for a handshake that never completes, so
       // the hub still forgets every client.
-      hub.open(
-        peer,
-        hub.debug ? handshakeInfo(request, protocol) : undefined,
-      );
+      hub.open(peer, handshake);
       socket.addEventListener("message", peer);
       socket.addEventListener("close", peer);
       return response;

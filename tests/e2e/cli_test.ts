@@ -225,14 +225,37 @@ for (const target of TARGETS) {
     assert.ok(!text.includes("    at "), "no stack trace");
   });
 
-  Deno.test(`[${target.name}] start-up line: URL, runtime, version; every log line is JSON`, async () => {
-    await using server = await startServer(target, { args: ["--debug"] });
+  Deno.test(`[${target.name}] start-up lines: URL, page, runtime, version, the limits with --debug; every log line is JSON`, async () => {
+    await using server = await startServer(target, {
+      args: ["--debug", "--max-clients", "7", "--idle-timeout", "0"],
+    });
     const start = await server.waitForLog("listening on");
     assert.equal(start.level, "INFO");
-    assert.match(String(start.properties.url), /^ws:\/\/0\.0\.0\.0:\d+\/$/);
+    const { runtimeVersion, engine } = start.properties;
+    assert.match(String(runtimeVersion), /^\d+\.\d+\.\d+/);
+    assert.equal(
+      start.message,
+      `wsecho ${config.version} listening on ws://0.0.0.0:${server.port}/ ` +
+        `(${target.runtime} ${runtimeVersion}, engine ${engine}); ` +
+        `page at http://localhost:${server.port}/`,
+    );
+    assert.equal(start.properties.url, `ws://0.0.0.0:${server.port}/`);
+    assert.equal(start.properties.page, `http://localhost:${server.port}/`);
     assert.equal(start.properties.runtime, target.runtime);
-    assert.match(String(start.properties.runtimeVersion), /^\d+\.\d+\.\d+/);
     assert.equal(start.properties.version, config.version);
+    assert.equal(start.properties.workers, 1);
+    assert.ok(!("worker" in start), "a lone server's lines name no worker");
+    const limits = await server.waitForLog("limits:");
+    assert.equal(limits.level, "DEBUG");
+    const handshake = engine === "wsecho" ? ", handshake timeout 10 s" : "";
+    assert.equal(
+      limits.message,
+      "limits: max message 16MiB, max buffered 4MiB, max clients 7, " +
+        `idle timeout off${handshake}, shutdown timeout 5 s`,
+    );
+    assert.equal(limits.properties.maxMessage, 16 * 1024 * 1024);
+    assert.equal(limits.properties.maxClients, 7);
+    assert.equal(limits.properties.idleTimeout, 0);
     {
       await using client = await connect(server.url);
       await client.echo("ping");
@@ -256,9 +279,11 @@ for (const target of TARGETS) {
       m.startsWith("#")
     );
     assert.equal(messages.length, 4, messages.join("\n"));
+    // The test client (Deno's WebSocket) names itself; no Origin, no
+    // subprotocol.
     assert.match(
       messages[0],
-      /^#1 connected from 127\.0\.0\.1:\d+ \(1 connected\)$/,
+      /^#1 connected from 127\.0\.0\.1:\d+ \(1 connected\): path "\/", user-agent "Deno\/\d+\.\d+\.\d+"$/,
     );
     assert.equal(
       messages[1],
@@ -299,6 +324,28 @@ for (const target of TARGETS) {
     const missing = await fetch(`${server.http}/missing`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
+  });
+
+  Deno.test(`[${target.name}] the page's URL names the address listened on, when it is not a wildcard`, async () => {
+    await using server = await startServer(target, {
+      args: ["--host", "127.0.0.1"],
+    });
+    const start = await server.waitForLog("listening on");
+    assert.equal(start.properties.page, `http://127.0.0.1:${server.port}/`);
+    const page = await fetch(String(start.properties.page));
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+  });
+
+  Deno.test(`[${target.name}] --host localhost: a host name is still taken`, async () => {
+    await using server = await startServer(target, {
+      args: ["--host", "localhost"],
+    });
+    const start = await server.waitForLog("listening on");
+    assert.match(
+      String(start.properties.url),
+      /^ws:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/$/,
+    );
   });
 
   Deno.test(`[${target.name}] listens on IPv6 with --host ::1`, async () => {

@@ -105,6 +105,35 @@ Deno.test("[bun] --workers 2: both processes accept connections and echo; /healt
   }
 });
 
+Deno.test("[bun] --workers 2: every line says which worker wrote it; the start-up lines say how many serve in all", async () => {
+  await using processes = await startTwoProcesses();
+  const { server, primary, worker } = processes;
+  {
+    await using client = await connect(server.url);
+    assert.equal(await client.echo("who"), "who");
+  }
+  const lines = server.stderr.lines.filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+  assert.ok(lines.length >= 3, JSON.stringify(lines));
+  for (const line of lines) {
+    assert.ok(line.worker === "0" || line.worker === "1", JSON.stringify(line));
+  }
+  const starts = lines.filter((line) => line.message.includes("listening on"));
+  assert.deepEqual(
+    starts.map((line) => [line.worker, line.properties.pid]).sort(),
+    [["0", primary], ["1", worker]],
+  );
+  for (const start of starts) {
+    assert.equal(
+      start.message,
+      `wsecho ${start.properties.version} listening on ws://0.0.0.0:${server.port}/ ` +
+        `(bun ${start.properties.runtimeVersion}, engine builtin, 2 workers in all); ` +
+        `page at http://localhost:${server.port}/`,
+    );
+    assert.equal(start.properties.workers, 2);
+  }
+});
+
 Deno.test("[bun] --workers 2: SIGTERM reaches every process, all clients get 1001, exit 0", async () => {
   await using processes = await startTwoProcesses();
   const { server, worker } = processes;

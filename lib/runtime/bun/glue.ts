@@ -58,6 +58,12 @@ interface BunWebSocketHandler<T> {
 }
 
 interface BunServeOptions<T> {
+  /**
+   * Bun's development mode (its default unless NODE_ENV=production)
+   * answers an exception in `fetch` with an HTML page showing the stack
+   * and source; production answers a bare 500.
+   */
+  development: boolean;
   port: number;
   hostname: string;
   tls: { cert: string; key: string } | undefined;
@@ -210,6 +216,8 @@ export const runtime: Runtime = defineRuntime<Socket>({
     const { hub, handle, gate } = assemble(createTransport(options, peers));
     const server = bun().serve<number>({
       ...bind,
+      // Never show our source to a client, whatever NODE_ENV says.
+      development: false,
       fetch(request, self) {
         return handle(request, ({ protocol }, client) => {
           const id = hub.nextId();

@@ -27,6 +27,15 @@ export const WORKER_ENV = "WSECHO_WORKER";
 /** Set in the environment of a worker to the primary's pid. */
 export const PRIMARY_ENV = "WSECHO_PRIMARY_PID";
 
+/** Set in the environment of a worker to the size of the pool. */
+export const POOL_SIZE_ENV = "WSECHO_WORKERS";
+
+/** In a worker: how many processes serve the port, the primary included. */
+export function poolSize(env: EnvReader): number {
+  const value = Number(env(POOL_SIZE_ENV) ?? "0");
+  return Number.isInteger(value) && value > 1 ? value : 2;
+}
+
 /** This process's number: 0 for the primary (or a lone server). */
 export function workerNumber(env: EnvReader): number {
   const value = Number(env(WORKER_ENV) ?? "0");
@@ -76,6 +85,7 @@ export class WorkerPool {
           env: {
             ...process.env,
             [WORKER_ENV]: String(n),
+            [POOL_SIZE_ENV]: String(count + 1),
             [PRIMARY_ENV]: String(process.pid),
           },
           stdio: ["ignore", "inherit", "inherit"],

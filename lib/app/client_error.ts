@@ -1,8 +1,5 @@
 /** How the console client fails: one line for a person, and an exit code. */
 
-/** Where a client error line sends the reader for the options it names. */
-export const HELP_HINT = "(see 'wsecho client --help')";
-
 /** Exit codes of `wsecho client` (docs/client.md#exit-codes). */
 export const CLIENT_EXIT = {
   ok: 0,

@@ -23,7 +23,8 @@ import type { IncomingMessage } from "node:http";
 import WebSocket from "ws";
 import { messageOf } from "../core/errors.ts";
 import type { ClientOptions } from "../config/options.ts";
-import { ClientError, HELP_HINT } from "./client_error.ts";
+import { ClientError } from "./client_error.ts";
+import { helpHint } from "./help_hint.ts";
 
 /** What the server answered to the handshake. */
 export interface Handshake {
@@ -148,15 +149,19 @@ export function explainConnectError(error: Error): string {
   const message = oneLine(messageOf(error));
   if (UNTRUSTED_CERTIFICATE.has(code)) {
     return `the server's certificate is not trusted (${message}); ` +
-      `trust it with --ca FILE, or skip the check with -k/--insecure ${HELP_HINT}`;
+      `trust it with --ca FILE, or skip the check with -k/--insecure ${
+        helpHint("client")
+      }`;
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     return `the server's certificate is not for this host (${message}); ` +
-      `use a name it lists, or skip the check with -k/--insecure ${HELP_HINT}`;
+      `use a name it lists, or skip the check with -k/--insecure ${
+        helpHint("client")
+      }`;
   }
   if (/cert/i.test(code) || /certificate/i.test(message)) {
     return `the server's certificate was refused (${message}); ` +
-      `-k/--insecure skips the check ${HELP_HINT}`;
+      `-k/--insecure skips the check ${helpHint("client")}`;
   }
   if (code === "ECONNREFUSED") return `connection refused (${message})`;
   return message;

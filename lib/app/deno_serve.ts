@@ -13,11 +13,13 @@ import {
   type ServerOptions,
   SIBLINGS_EXIT_GRACE_MS,
 } from "../config/options.ts";
-import { wsUrl } from "../runtime/address.ts";
+import { INSTANCE } from "../http/routes.ts";
+import { pageUrl, wsUrl } from "../runtime/address.ts";
 import type { Runtime } from "../runtime/contract.ts";
 import { hostedService } from "../runtime/deno/glue.ts";
 import { siblings } from "./deno_serve_siblings.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
+import { limitsLine } from "./startup_lines.ts";
 import { NAME } from "./version.ts";
 
 export interface ServeExport {
@@ -50,10 +52,13 @@ export function serveHosted(
   let listened = false;
   const workerReady = () => {
     if (listened) return;
-    logger().info("{name} {version} worker ready (deno serve --parallel)", {
-      name: NAME,
-      version,
-    });
+    // Only `--parallel` has isolates that Deno does not call `onListen` in.
+    parallel = true;
+    const workers = parallelWorkers();
+    logger().info(
+      "{name} {version} worker ready (deno serve --parallel, {workers} workers in all)",
+      { name: NAME, version, workers },
+    );
   };
   if (unconfirmed) {
     // Either Deno calls `onListen` here, or a `--parallel` sibling speaks;
@@ -76,13 +81,77 @@ export function serveHosted(
     onListen(addr) {
       listened = true;
       if (addr.transport !== "tcp") return;
-      logger().info("{name} {version} serving on {url} (deno serve)", {
-        name: NAME,
-        version,
-        url: wsUrl(addr.hostname, addr.port),
-      });
+      // Known here only where main.ts may read its command line (-A).
+      const workers = commandLine()?.includes("--parallel")
+        ? parallelWorkers()
+        : undefined;
+      if (workers !== undefined) parallel = true;
+      logger().info(
+        workers === undefined
+          ? "{name} {version} serving on {url} (deno serve); page at {page}"
+          : "{name} {version} serving on {url} (deno serve --parallel, {workers} workers in all); page at {page}",
+        {
+          name: NAME,
+          version,
+          url: wsUrl(addr.hostname, addr.port),
+          page: pageUrl(addr.hostname, addr.port),
+          workers,
+        },
+      );
+      if (options.debug) {
+        const { message, properties } = limitsLine(options, "builtin");
+        logger().debug(message, properties);
+      }
     },
   };
+}
+
+/**
+ * Whether this isolate is one of several (`deno serve --parallel`): set
+ * once it knows, from its command line, from not being the isolate Deno
+ * calls `onListen` in, or from a sibling's message.
+ */
+let parallel = false;
+
+/**
+ * Which worker writes a log line under `deno serve --parallel`: this
+ * isolate's `instance` (as `/healthz` reports it), once it knows it has
+ * siblings. Deno numbers its workers only in its own console prefix.
+ */
+export function workerLabel(): string | undefined {
+  return parallel || siblings.size > 1 ? INSTANCE : undefined;
+}
+
+/**
+ * How many workers `deno serve --parallel` starts: `DENO_JOBS`, else one
+ * per core, as Deno counts them.
+ */
+function parallelWorkers(): number {
+  const jobs = Number(readEnvQuietly("DENO_JOBS"));
+  return Number.isInteger(jobs) && jobs > 0
+    ? jobs
+    : navigator.hardwareConcurrency;
+}
+
+function readEnvQuietly(name: string): string | undefined {
+  if (
+    Deno.permissions.querySync({ name: "env", variable: name }).state !==
+      "granted"
+  ) return undefined;
+  return Deno.env.get(name);
+}
+
+/** Deno's own command line, where it may be read (-A, Linux). */
+function commandLine(): string[] | undefined {
+  const path = "/proc/self/cmdline";
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    return undefined;
+  }
+  try {
+    return Deno.readTextFileSync(path).split("\0");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -101,16 +170,12 @@ export function serveHosted(
  */
 export function denoLaunchMode(): "serve" | "run" | "serve-unconfirmed" {
   if (Deno.build.standalone) return "run";
-  const path = "/proc/self/cmdline";
-  if (Deno.permissions.querySync({ name: "read", path }).state === "granted") {
-    try {
-      const argv = Deno.readTextFileSync(path).split("\0");
-      // argv[0] is deno itself; the first non-flag word is the subcommand.
-      const subcommand = argv.slice(1).find((word) => !word.startsWith("-"));
-      return subcommand === "serve" ? "serve" : "run";
-    } catch {
-      // Not --allow-all, or no /proc (macOS, Windows): the permissions say.
-    }
+  // Not --allow-all, or no /proc (macOS, Windows): the permissions say.
+  const argv = commandLine();
+  if (argv !== undefined) {
+    // argv[0] is deno itself; the first non-flag word is the subcommand.
+    const subcommand = argv.slice(1).find((word) => !word.startsWith("-"));
+    return subcommand === "serve" ? "serve" : "run";
   }
   const net = Deno.permissions.querySync({ name: "net" }).state;
   return net === "granted" ? "run" : "serve-unconfirmed";

@@ -57,6 +57,11 @@ class DenoServeSiblings {
     this.onChange?.();
   }
 
+  /** Workers known to serve, this one included once it has joined. */
+  get size(): number {
+    return this.members.size;
+  }
+
   /**
    * Calls `callback` once, when the first message from a sibling arrives:
    * proof of `deno serve --parallel` (a `deno run` has no siblings).

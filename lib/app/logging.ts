@@ -16,6 +16,7 @@ import {
   type TextFormatter,
 } from "@logtape/logtape";
 import { CATEGORY } from "../core/log.ts";
+import { escapeInvisible, PeerText } from "../core/preview.ts";
 import type { LogFormat } from "../config/options.ts";
 
 export interface LogSetup {
@@ -23,40 +24,74 @@ export interface LogSetup {
   format: LogFormat;
   /** Where formatted lines go; stderr unless a test captures them. */
   write?: (line: string) => void;
-}
-
-const pretty: TextFormatter = getTextFormatter({
-  timestamp: "date-time",
-  level: "ABBR",
-  // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
-  category: ".",
-  // Strings as they are; anything a peer controls is escaped before logging.
-  value: "bare",
-});
-
-/** A value inside a message: strings bare (like the pretty format), rest as JSON. */
-function renderValue(value: unknown): string {
-  return typeof value === "string"
-    ? value
-    : JSON.stringify(value) ?? String(value);
+  /**
+   * Which worker writes, where several serve one port (`--workers`,
+   * `deno serve --parallel`): asked for each line, since a `deno serve`
+   * isolate learns it has siblings only after it has started.
+   */
+  worker?: () => string | undefined;
 }
 
 /**
- * JSON Lines: `@timestamp`, `level`, `logger`, `message`, `properties`, like
- * LogTape's own formatter, but with the message rendered as the pretty
+ * Text lines: `2025-01-02 03:04:05.678 [INF] wsecho: message`, or with a
+ * worker `… [INF] wsecho (worker 1): message`.
+ */
+function prettyFormatter(worker: () => string | undefined): TextFormatter {
+  return getTextFormatter({
+    timestamp: "date-time",
+    level: "ABBR",
+    // The category is always "wsecho[.sub]"; the short form keeps lines narrow.
+    category: ".",
+    // Strings as they are; anything a peer controls is escaped before
+    // logging, or is a PeerText that shows itself escaped.
+    value: "bare",
+    format: ({ timestamp, level, category, message }) => {
+      const who = worker();
+      const source = who === undefined
+        ? category
+        : `${category} (worker ${who})`;
+      return `${timestamp} [${level}] ${source}: ${message}`;
+    },
+  });
+}
+
+function noWorker(): undefined {
+  return undefined;
+}
+
+/**
+ * A value inside a message: strings bare (like the pretty format), a
+ * peer's text as its preview, the rest as JSON.
+ */
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value instanceof PeerText) return value.toString();
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * JSON Lines: `@timestamp`, `level`, `logger`, `worker` (only where several
+ * serve), `message`, `properties`, like LogTape's own formatter, but with the message rendered as the pretty
  * format renders it (strings not quoted) so both read the same.
  */
-export function jsonLine(record: LogRecord): string {
+export function jsonLine(
+  record: LogRecord,
+  worker: () => string | undefined = noWorker,
+): string {
   const message = record.message.map((part, i) =>
     i % 2 === 0 ? part as string : renderValue(part)
   ).join("");
-  return JSON.stringify({
+  // Escaped after JSON.stringify, which leaves bidi and other format
+  // characters (and C1 controls) as they are: the values parse back the
+  // same, but cannot reorder or hide text in a terminal or log viewer.
+  return escapeInvisible(JSON.stringify({
     "@timestamp": new Date(record.timestamp).toISOString(),
     level: record.level.toUpperCase(),
     logger: record.category.join("."),
+    worker: worker(),
     message,
     properties: record.properties,
-  }) + "\n";
+  })) + "\n";
 }
 
 /**
@@ -65,7 +100,10 @@ export function jsonLine(record: LogRecord): string {
  */
 export function setupLogging(setup: LogSetup): void {
   const write = setup.write ?? ((line: string) => process.stderr.write(line));
-  const format = setup.format === "json" ? jsonLine : pretty;
+  const worker = setup.worker ?? noWorker;
+  const format = setup.format === "json"
+    ? (record: LogRecord) => jsonLine(record, worker)
+    : prettyFormatter(worker);
   const sink: Sink = (record: LogRecord) => write(format(record));
   configureSync({
     reset: true,

@@ -22,12 +22,15 @@ import { isBun, loadRuntime } from "../runtime/registry.ts";
 import {
   checkWorkers,
   followPrimary,
+  poolSize,
   workerNumber,
   WorkerPool,
 } from "./bun_workers.ts";
 import type { ServeExport } from "./deno_serve.ts";
+import { helpHint } from "./help_hint.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
+import { limitsLine } from "./startup_lines.ts";
 import { NAME, VERSION } from "./version.ts";
 
 /**
@@ -107,18 +110,27 @@ export async function start(
   if (refusedEngine !== undefined) return refusedEngine;
   const refused = refuseWorkers(options, runtime);
   if (refused !== undefined) return refused;
-  setupLogging({ debug: options.debug, format: options.logFormat });
-
   if (hosted) {
-    const { serveHosted } = await import("./deno_serve.ts");
+    const { serveHosted, workerLabel } = await import("./deno_serve.ts");
+    setupLogging({
+      debug: options.debug,
+      format: options.logFormat,
+      worker: workerLabel,
+    });
     const unconfirmed = launch === "serve-unconfirmed" ? { args } : undefined;
     return {
       kind: "hosted",
       serveExport: serveHosted(runtime, options, VERSION, unconfirmed),
     };
   }
+  const pool = poolOf(options);
+  setupLogging({
+    debug: options.debug,
+    format: options.logFormat,
+    worker: pool && (() => String(pool.worker)),
+  });
   try {
-    listen(runtime, options, args);
+    listen(runtime, options, args, pool);
     return { kind: "listening" };
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
@@ -131,23 +143,38 @@ export async function start(
  * We listen: as a lone server, as the primary of a `--workers` pool (which
  * starts the other workers once it has the port), or as one of its workers.
  */
-function listen(runtime: Runtime, options: ServerOptions, args: string[]) {
-  const worker = workerNumber(readEnv);
-  const reusePort = options.workers > 1 || worker > 0;
-  const server = runtime.listen({ ...options, reusePort }, VERSION);
+function listen(
+  runtime: Runtime,
+  options: ServerOptions,
+  args: string[],
+  place: PoolPlace | undefined,
+) {
+  const worker = place?.worker ?? 0;
+  const server = runtime.listen(
+    { ...options, reusePort: place !== undefined },
+    VERSION,
+  );
   logger().info(
-    "{name} {version} listening on {url} ({runtime} {runtimeVersion}, engine {engine})",
+    place === undefined
+      ? "{name} {version} listening on {url} ({runtime} {runtimeVersion}, engine {engine}); page at {page}"
+      : "{name} {version} listening on {url} ({runtime} {runtimeVersion}, engine {engine}, {workers} workers in all); page at {page}",
     {
       name: NAME,
       version: VERSION,
       url: server.url,
+      page: server.page,
       runtime: runtime.info.name,
       runtimeVersion: runtime.info.version,
       engine: runtime.info.engine,
       pid: process.pid,
       worker,
+      workers: place?.count ?? 1,
     },
   );
+  if (options.debug) {
+    const { message, properties } = limitsLine(options, runtime.info.engine);
+    logger().debug(message, properties);
+  }
   if (worker > 0) followPrimary(readEnv);
   const pool = options.workers > 1
     ? new WorkerPool(options.workers - 1, server.port, args)
@@ -161,22 +188,42 @@ function listen(runtime: Runtime, options: ServerOptions, args: string[]) {
   );
 }
 
+/** Where this process is in a `--workers` pool: its number, and how many. */
+interface PoolPlace {
+  /** 0 for the primary. */
+  readonly worker: number;
+  readonly count: number;
+}
+
+/** This process's place in a `--workers` pool; undefined for a lone server. */
+function poolOf(options: ServerOptions): PoolPlace | undefined {
+  const worker = workerNumber(readEnv);
+  if (worker > 0) return { worker, count: poolSize(readEnv) };
+  return options.workers > 1
+    ? { worker: 0, count: options.workers }
+    : undefined;
+}
+
 /** Parses `args`; bad input is reported on stderr and becomes its exit code. */
 function parseOrReport(args: string[], env: EnvReader): Command | number {
   try {
     return parseCommand(args, env);
   } catch (error) {
     // The client's mistakes are explained by the client's own help.
-    return reportUsageError(error, args[0] === CLIENT_COMMAND ? "client " : "");
+    return reportUsageError(
+      error,
+      args[0] === CLIENT_COMMAND ? "client" : "server",
+    );
   }
 }
 
 /** Reports a {@linkcode UsageError} as one line; returns its exit code. */
-function reportUsageError(error: unknown, command = ""): number {
+function reportUsageError(
+  error: unknown,
+  command: "server" | "client" = "server",
+): number {
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(
-    `${NAME}: ${error.message} (see '${NAME} ${command}--help')\n`,
-  );
+  process.stderr.write(`${NAME}: ${error.message} ${helpHint(command)}\n`);
   return error.exitCode;
 }
 

@@ -3,7 +3,6 @@
  * {@linkcode ServerOptions} out. Defaults and bounds come from
  * lib/config/options.ts; the help text (help.ts) prints the same numbers.
  */
-import { formatBytes, GIB, KIB, MIB } from "../core/payload.ts";
 import {
   type ConnectionLimits,
   DEFAULT_ENGINE,
@@ -27,6 +26,14 @@ import {
   type TlsCredentials,
 } from "../config/options.ts";
 import { parseCidr } from "../http/cidr.ts";
+import { parseHost } from "./host.ts";
+import {
+  parseByteSize,
+  parseCount,
+  parsePort,
+  parseSeconds,
+  parseWhole,
+} from "./numbers.ts";
 import { normalizeOrigin } from "../http/origin.ts";
 import { isProtocolName } from "../http/subprotocol.ts";
 import {
@@ -130,7 +137,7 @@ function parseLimits(
   values: ReturnType<typeof parseOrExplain<typeof SPEC>>["values"],
 ): LimitOptions {
   const bytes = (text: string | undefined, flag: string, fallback: number) =>
-    text === undefined ? fallback : parseByteSize(text, flag);
+    text === undefined ? fallback : parseByteSize(text, flag, MAX_BYTE_LIMIT);
   const seconds = (
     text: string | undefined,
     flag: string,
@@ -162,66 +169,6 @@ function parseLimits(
     ),
     permessageDeflate: values["permessage-deflate"],
   };
-}
-
-const UNITS = new Map<string, number>([
-  ["", 1],
-  ["k", KIB],
-  ["kib", KIB],
-  ["m", MIB],
-  ["mib", MIB],
-  ["g", GIB],
-  ["gib", GIB],
-]);
-
-/**
- * A byte count: a whole number with an optional binary unit, e.g. `65536`,
- * `64KiB`, `16MiB`, `16m`. Must be from 1 to 1 GiB.
- */
-export function parseByteSize(text: string, flag: string): number {
-  const match = /^(\d{1,10})\s*([a-z]*)$/i.exec(text.trim());
-  const unit = match ? UNITS.get(match[2].toLowerCase()) : undefined;
-  const bytes = unit === undefined ? NaN : Number(match![1]) * unit;
-  if (!(bytes >= 1 && bytes <= MAX_BYTE_LIMIT)) {
-    throw new UsageError(
-      `${flag} must be a byte count from 1 to ${
-        formatBytes(MAX_BYTE_LIMIT)
-      } (e.g. 65536, 64KiB, 16MiB), got '${text}'`,
-    );
-  }
-  return bytes;
-}
-
-/** Whole seconds from 0 to `max`. */
-export function parseSeconds(text: string, flag: string, max: number): number {
-  const trimmed = text.trim();
-  if (!/^\d{1,6}$/.test(trimmed) || Number(trimmed) > max) {
-    throw new UsageError(
-      `${flag} must be whole seconds from 0 to ${max}, got '${text}'`,
-    );
-  }
-  return Number(trimmed);
-}
-
-/** A decimal port 0-65535; 0 asks the OS for a free port. */
-export function parsePort(text: string, source: string): number {
-  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) > 65535) {
-    throw new UsageError(
-      `${source} must be a whole number from 0 to 65535, got '${text}'`,
-    );
-  }
-  return Number(text);
-}
-
-function parseHost(text: string): string {
-  // Accept the URL form "[::1]" as well as the bare "::1".
-  const host = text.startsWith("[") && text.endsWith("]")
-    ? text.slice(1, -1)
-    : text;
-  if (host === "" || /[\s/]/.test(host)) {
-    throw new UsageError(`--host must be an address or name, got '${text}'`);
-  }
-  return host;
 }
 
 function parseOrigins(texts: string[], requireOrigin: boolean): string[] {
@@ -262,16 +209,6 @@ function parseTrustProxy(texts: string[]): string[] {
   return texts.map((text) => text.trim());
 }
 
-/** A whole number from 0 up, e.g. for limits where 0 means "no limit". */
-export function parseCount(text: string, source: string): number {
-  if (!/^\d{1,15}$/.test(text.trim())) {
-    throw new UsageError(
-      `${source} must be a whole number from 0 up, got '${text}'`,
-    );
-  }
-  return Number(text);
-}
-
 function parseTls(
   certFile: string | undefined,
   keyFile: string | undefined,
@@ -286,12 +223,12 @@ function parseTls(
 }
 
 function parseWorkers(text: string): number {
-  if (!/^\d{1,3}$/.test(text.trim()) || +text < 1 || +text > MAX_WORKERS) {
-    throw new UsageError(
-      `--workers must be a whole number from 1 to ${MAX_WORKERS}, got '${text}'`,
-    );
-  }
-  return Number(text);
+  return parseWhole(
+    text,
+    "--workers",
+    { min: 1, max: MAX_WORKERS },
+    `--workers must be a whole number from 1 to ${MAX_WORKERS}, got '${text}'`,
+  );
 }
 
 function parseEngine(text: string): Engine {

@@ -28,7 +28,7 @@ export function parseOrExplain<T extends ParseArgsOptionsConfig>(
 ) {
   try {
     return parseArgs({
-      args,
+      args: attachNegativeNumbers(args, spec),
       options: spec,
       strict: true,
       allowPositionals: true,
@@ -36,6 +36,43 @@ export function parseOrExplain<T extends ParseArgsOptionsConfig>(
   } catch (error) {
     throw new UsageError(explainParseError(error));
   }
+}
+
+/** A negative number, e.g. `-1`, `-3`, `-1.5`, `-2MiB`. */
+const NEGATIVE_NUMBER = /^-\d/;
+
+/**
+ * `--port -1` as `--port=-1`: `parseArgs` takes any word that starts with
+ * `-` for an option, so a negative value would be reported as a missing
+ * one. Joined to its option, it reaches the option's own check, which
+ * says it is out of range. Short forms (`-p -1`) become the long form.
+ */
+function attachNegativeNumbers(
+  args: string[],
+  spec: ParseArgsOptionsConfig,
+): string[] {
+  const takesValue = new Map<string, string>();
+  for (const [name, option] of Object.entries(spec)) {
+    if (option.type !== "string") continue;
+    takesValue.set(`--${name}`, name);
+    if (option.short) takesValue.set(`-${option.short}`, name);
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = takesValue.get(args[i]);
+    const next = args[i + 1];
+    if (
+      name !== undefined && next !== undefined && NEGATIVE_NUMBER.test(next)
+    ) {
+      joined.push(`--${name}=${next}`);
+      i++;
+    } else if (args[i] === "--") {
+      // Everything after `--` is a positional, as parseArgs sees it.
+      joined.push(...args.slice(i));
+      break;
+    } else joined.push(args[i]);
+  }
+  return joined;
 }
 
 /** Turns Node's verbose parseArgs errors into one short line. */

@@ -10,7 +10,10 @@
  */
 import type { Logger } from "@logtape/logtape";
 import { type Payload, utf8Length } from "./payload.ts";
-import { describePayload } from "./preview.ts";
+import { describePayload, PeerText } from "./preview.ts";
+
+/** A close reason is at most 123 bytes (RFC 6455 §5.5): shown whole. */
+const MAX_CLOSE_REASON = 123;
 
 const utf8Decoder = new TextDecoder();
 
@@ -19,6 +22,30 @@ export interface PeerInfo {
   readonly id: number;
   readonly remote: string;
 }
+
+/**
+ * What a client's handshake said, for the `--debug` connect line; the glue
+ * reads it from the request only when that line is logged.
+ */
+export interface HandshakeInfo {
+  /** The request's path and query. */
+  readonly path: string;
+  readonly origin: string | undefined;
+  /** The subprotocol we answered with, if any. */
+  readonly protocol: string | undefined;
+  readonly userAgent: string | undefined;
+  /** The `X-Forwarded-For` header as sent, trusted or not. */
+  readonly forwardedFor: string | undefined;
+}
+
+/** The connect line's labels of {@linkcode HandshakeInfo}, in its order. */
+const HANDSHAKE_LABELS = [
+  ["path", "path"],
+  ["origin", "origin"],
+  ["protocol", "protocol"],
+  ["userAgent", "user-agent"],
+  ["forwardedFor", "x-forwarded-for"],
+] as const;
 
 /** What the core needs from a runtime's socket type `S`. */
 export interface Transport<S> {
@@ -69,7 +96,8 @@ export class EchoHub<S> {
   constructor(
     private readonly transport: Transport<S>,
     private readonly log: Logger,
-    private readonly debug: boolean,
+    /** `--debug`: every connect, message and disconnect is logged. */
+    readonly debug: boolean,
   ) {}
 
   /** Number of clients connected right now. */
@@ -82,17 +110,40 @@ export class EchoHub<S> {
     return ++this.lastId;
   }
 
-  open(socket: S): void {
+  /**
+   * A client is accepted. `handshake` is what its request said, which the
+   * glue reads only with `--debug` (see {@linkcode debug}).
+   */
+  open(socket: S, handshake?: HandshakeInfo): void {
     this.clients.add(socket);
     this.stats.connectionsTotal++;
-    if (this.debug) {
-      const { id, remote } = this.transport.info(socket);
-      this.log.debug("#{id} connected from {remote} ({clients} connected)", {
-        id,
-        remote,
-        clients: this.clients.size,
-      });
+    if (this.debug) this.logOpen(socket, handshake);
+  }
+
+  /**
+   * `#1 connected from ip:port (1 connected): path "/", origin "…", …`;
+   * what the peer sent is escaped and cut like a preview in text lines,
+   * and is a plain field each in JSON Lines.
+   */
+  private logOpen(socket: S, handshake: HandshakeInfo | undefined): void {
+    const { id, remote } = this.transport.info(socket);
+    const properties: Record<string, unknown> = {
+      id,
+      remote,
+      clients: this.clients.size,
+    };
+    const shown: string[] = [];
+    for (const [key, label] of HANDSHAKE_LABELS) {
+      const value = handshake?.[key];
+      if (value === undefined) continue;
+      properties[key] = new PeerText(value);
+      shown.push(`${label} {${key}}`);
     }
+    this.log.debug(
+      "#{id} connected from {remote} ({clients} connected)" +
+        (shown.length > 0 ? ": " + shown.join(", ") : ""),
+      properties,
+    );
   }
 
   /** Echoes `data` to the socket it came from. */
@@ -142,13 +193,17 @@ export class EchoHub<S> {
     if (this.clients.size === 0) this.onEmpty?.();
     if (this.debug) {
       const { id, remote } = this.transport.info(socket);
+      // The reason is its own field in JSON Lines ("" when none was
+      // given); text lines show it quoted, and leave it out when empty.
       this.log.debug(
-        "#{id} disconnected from {remote}: code {code}{reason} ({clients} connected)",
+        reason
+          ? "#{id} disconnected from {remote}: code {code} {reason} ({clients} connected)"
+          : "#{id} disconnected from {remote}: code {code} ({clients} connected)",
         {
           id,
           remote,
           code,
-          reason: reason ? ` ${JSON.stringify(reason)}` : "",
+          reason: new PeerText(reason, MAX_CLOSE_REASON),
           clients: this.clients.size,
         },
       );

@@ -38,11 +38,54 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
  * format characters and line breaks are escaped, so a message can never
  * forge, reorder or hide a log line.
  */
-export function previewText(text: string): string {
-  const cut = [...text.slice(0, PREVIEW_LIMIT * 2)].slice(0, PREVIEW_LIMIT)
-    .join("");
+export function previewText(text: string, limit = PREVIEW_LIMIT): string {
+  const cut = cutText(text, limit);
   return JSON.stringify(cut).replace(INVISIBLE, escapeChar) +
     (cut.length < text.length ? "…" : "");
+}
+
+/** The first `limit` characters (code points) of `text`. */
+function cutText(text: string, limit: number): string {
+  return [...text.slice(0, limit * 2)].slice(0, limit).join("");
+}
+
+/**
+ * Escapes what a terminal or log viewer would act on in a JSON text that
+ * is otherwise ready (JSON.stringify leaves C1 controls and format
+ * characters as they are): the same value, parsed back.
+ */
+export function escapeInvisible(json: string): string {
+  return json.replace(INVISIBLE, escapeChar);
+}
+
+/**
+ * A string a peer chose (a close reason, a request header), as a log value:
+ * the text formats show it like a preview (quoted, escaped, the first
+ * `limit` characters), JSON Lines carry it as a plain string field, cut
+ * to the same length (`…` marks the cut). Both renderings are lazy.
+ */
+export class PeerText {
+  constructor(readonly text: string, readonly limit = PREVIEW_LIMIT) {}
+
+  /** For JSON.stringify: the plain text. */
+  toJSON(): string {
+    const cut = cutText(this.text, this.limit);
+    return cut.length < this.text.length ? cut + "…" : cut;
+  }
+
+  /** For a text log line: quoted and escaped. */
+  toString(): string {
+    return previewText(this.text, this.limit);
+  }
+
+  // What Deno.inspect and Node's util.inspect (Bun) print, so that
+  // LogTape's text formatter shows the preview.
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 }
 
 function escapeChar(char: string): string {

@@ -64,9 +64,15 @@ export interface HttpDeps {
   trustedProxies: AddressMatcher | undefined;
 }
 
+/**
+ * This isolate's name in `/healthz`, and in the log lines of a `deno
+ * serve --parallel` worker: tells apart servers that share a pid (each
+ * isolate loads its own copy of this module).
+ */
+export const INSTANCE: string = crypto.randomUUID().slice(0, 8);
+
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
-  // Tells apart servers that share a pid: `deno serve --parallel` workers.
-  const instance = crypto.randomUUID().slice(0, 8);
+  const instance = INSTANCE;
   const trusted = deps.trustedProxies;
   return (request, upgrade, peer) => {
     if (wantsWebSocket(request)) {

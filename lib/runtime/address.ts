@@ -12,3 +12,22 @@ export function formatAddress(hostname: string, port: number): string {
     ? `[${hostname}]:${port}`
     : `${hostname}:${port}`;
 }
+
+/**
+ * The browser page's URL: `http://host:port/` (`https://` when `secure`),
+ * with `localhost` for the wildcard addresses, which a browser may not
+ * take as a host to go to.
+ */
+export function pageUrl(
+  hostname: string,
+  port: number,
+  secure = false,
+): string {
+  const wildcard = hostname === "0.0.0.0" || hostname === "::";
+  const host = wildcard
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
+  return `${secure ? "https" : "http"}://${host}:${port}/`;
+}

@@ -14,6 +14,8 @@ export type { RuntimeInfo };
 export interface ListeningServer {
   /** The address clients use, e.g. `ws://0.0.0.0:1234/`. */
   readonly url: string;
+  /** The browser page, e.g. `http://localhost:1234/`. */
+  readonly page: string;
   readonly port: number;
   readonly hub: HubControl;
   /** Refuse new upgrades (503) and report `draining` in `/healthz`. */

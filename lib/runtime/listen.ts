@@ -10,7 +10,7 @@ import process from "node:process";
 import { messageOf } from "../core/errors.ts";
 import type { Transport } from "../core/hub.ts";
 import type { RuntimeInfo } from "../http/routes.ts";
-import { wsUrl } from "./address.ts";
+import { pageUrl, wsUrl } from "./address.ts";
 import {
   ListenError,
   type ListeningServer,
@@ -100,6 +100,7 @@ function listen<S>(
   const assembled = service;
   return {
     url: wsUrl(bound.hostname, bound.port, options.tls !== undefined),
+    page: pageUrl(bound.hostname, bound.port, options.tls !== undefined),
     port: bound.port,
     hub: assembled.hub,
     startDraining: () => assembled.draining = true,

@@ -4,7 +4,7 @@
  * listens anyway.
  */
 import assert from "node:assert/strict";
-import { runCli } from "../helpers/server.ts";
+import { helpHint, runCli } from "../helpers/server.ts";
 import { TARGETS } from "../helpers/targets.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 
@@ -18,7 +18,8 @@ interface BadInput {
   stderr: string | RegExp;
 }
 
-const hint = " (see 'wsecho --help')\n";
+/** Where a usage error's help hint goes: the runtime's command (helpHint). */
+const hint = " {hint}\n";
 
 const BAD_INPUTS: BadInput[] = [
   {
@@ -60,7 +61,18 @@ const BAD_INPUTS: BadInput[] = [
   {
     name: "--max-clients=-1",
     args: ["--max-clients=-1"],
-    stderr: "wsecho: --max-clients must be a whole number from 0 up, got '-1'" +
+    stderr: "wsecho: --max-clients -1 is out of range (0 or more)" + hint,
+  },
+  {
+    name: "--max-clients -3",
+    args: ["--max-clients", "-3"],
+    stderr: "wsecho: --max-clients -3 is out of range (0 or more)" + hint,
+  },
+  {
+    name: "--max-clients many",
+    args: ["--max-clients", "many"],
+    stderr:
+      "wsecho: --max-clients must be a whole number from 0 up, got 'many'" +
       hint,
   },
   {
@@ -98,7 +110,10 @@ for (const target of TARGETS) {
         assert.equal(result.code, 2, result.stderr);
         assert.equal(result.stdout, "");
         if (typeof bad.stderr === "string") {
-          assert.equal(result.stderr, bad.stderr);
+          assert.equal(
+            result.stderr,
+            bad.stderr.replace("{hint}", helpHint(target.runtime)),
+          );
         } else {
           assert.match(result.stderr, bad.stderr);
           assert.equal(result.stderr.trimEnd().split("\n").length, 1);

@@ -127,7 +127,7 @@ for (const runtime of ["bun", "deno"] as const) {
       assert.equal(bad.code, 2);
       assert.equal(
         bad.stderr,
-        "wsecho: --port must be a whole number from 0 to 65535, got '70000' (see 'wsecho --help')\n",
+        `wsecho: --port 70000 is out of range (0-65535) (see '${binary} --help')\n`,
       );
     },
   });

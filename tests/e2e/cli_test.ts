@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import config from "../../deno.json" with { type: "json" };
 import {
+  helpHint,
   launchServer,
   runCli,
   serverCommand,
@@ -71,11 +72,64 @@ for (const target of TARGETS) {
         ["--port", "abc"],
         "--port must be a whole number from 0 to 65535, got 'abc'",
       ],
+      [["--port", "70000"], "--port 70000 is out of range (0-65535)"],
+      [["--port", "-1"], "--port -1 is out of range (0-65535)"],
+      [["-p", "-1"], "--port -1 is out of range (0-65535)"],
+      [["--port=-1"], "--port -1 is out of range (0-65535)"],
+      [["--max-clients", "-3"], "--max-clients -3 is out of range (0 or more)"],
+      [["--workers", "-2"], "--workers -2 is out of range (1-128)"],
       [
-        ["--port", "70000"],
-        "--port must be a whole number from 0 to 65535, got '70000'",
+        ["--max-message", "-1"],
+        "--max-message -1 is out of range (1-1GiB)",
       ],
-      [["--port", "-1"], "option '--port' needs a value"],
+      [
+        ["--max-buffered", "-4MiB"],
+        "--max-buffered -4MiB is out of range (1-1GiB)",
+      ],
+      [
+        ["--idle-timeout", "-5"],
+        "--idle-timeout -5 is out of range (0-960 seconds)",
+      ],
+      [
+        ["--shutdown-timeout", "-1"],
+        "--shutdown-timeout -1 is out of range (0-3600 seconds)",
+      ],
+      [
+        ["--handshake-timeout", "-10"],
+        "--handshake-timeout -10 is out of range (0-3600 seconds)",
+      ],
+      [
+        ["--host", "999.1.1.1"],
+        "--host 999.1.1.1 is not a valid IPv4 address (four numbers 0-255, e.g. 127.0.0.1)",
+      ],
+      [
+        ["--host", "1.2.3"],
+        "--host 1.2.3 is not a valid IPv4 address (four numbers 0-255, e.g. 127.0.0.1)",
+      ],
+      [
+        ["--host", "fe80::1::2"],
+        "--host fe80::1::2 is not a valid IPv6 address (e.g. ::1, ::, fe80::1%eth0)",
+      ],
+      [
+        ["--host", "[::g]"],
+        "--host [::g] is not a valid IPv6 address (e.g. ::1, ::, fe80::1%eth0)",
+      ],
+      [
+        ["--host", "local host"],
+        "--host must be an IP address or a host name (e.g. 0.0.0.0, ::, localhost), got 'local host'",
+      ],
+      [
+        ["--max-message", "10MB"],
+        "--max-message 10MB: sizes take binary units (MiB, 1048576 bytes), not MB; write 10MiB",
+      ],
+      [
+        ["--max-buffered", "512kb"],
+        "--max-buffered 512kb: sizes take binary units (KiB, 1024 bytes), not KB; write 512KiB",
+      ],
+      [
+        ["--idle-timeout", "2m"],
+        "--idle-timeout takes a plain number of seconds: write 120, not '2m'",
+      ],
       [["--frobnicate"], "unknown option '--frobnicate'"],
       [["--port"], "option '--port' needs a value"],
       [
@@ -86,11 +140,15 @@ for (const target of TARGETS) {
       [[], "PORT must be a whole number from 0 to 65535, got 'x'", {
         PORT: "x",
       }],
+      [[], "PORT=-1 is out of range (0-65535)", { PORT: "-1" }],
     ];
     for (const [args, message, env] of cases) {
       const { code, stdout, stderr } = await runCli(target, args, env);
       assert.equal(code, 2, `${args}: ${stderr}`);
-      assert.equal(stderr, `wsecho: ${message} (see 'wsecho --help')\n`);
+      assert.equal(
+        stderr,
+        `wsecho: ${message} ${helpHint(target.runtime)}\n`,
+      );
       assert.equal(stdout, "");
     }
   });
@@ -167,14 +225,37 @@ for (const target of TARGETS) {
     assert.ok(!text.includes("    at "), "no stack trace");
   });
 
-  Deno.test(`[${target.name}] start-up line: URL, runtime, version; every log line is JSON`, async () => {
-    await using server = await startServer(target, { args: ["--debug"] });
+  Deno.test(`[${target.name}] start-up lines: URL, page, runtime, version, the limits with --debug; every log line is JSON`, async () => {
+    await using server = await startServer(target, {
+      args: ["--debug", "--max-clients", "7", "--idle-timeout", "0"],
+    });
     const start = await server.waitForLog("listening on");
     assert.equal(start.level, "INFO");
-    assert.match(String(start.properties.url), /^ws:\/\/0\.0\.0\.0:\d+\/$/);
+    const { runtimeVersion, engine } = start.properties;
+    assert.match(String(runtimeVersion), /^\d+\.\d+\.\d+/);
+    assert.equal(
+      start.message,
+      `wsecho ${config.version} listening on ws://0.0.0.0:${server.port}/ ` +
+        `(${target.runtime} ${runtimeVersion}, engine ${engine}); ` +
+        `page at http://localhost:${server.port}/`,
+    );
+    assert.equal(start.properties.url, `ws://0.0.0.0:${server.port}/`);
+    assert.equal(start.properties.page, `http://localhost:${server.port}/`);
     assert.equal(start.properties.runtime, target.runtime);
-    assert.match(String(start.properties.runtimeVersion), /^\d+\.\d+\.\d+/);
     assert.equal(start.properties.version, config.version);
+    assert.equal(start.properties.workers, 1);
+    assert.ok(!("worker" in start), "a lone server's lines name no worker");
+    const limits = await server.waitForLog("limits:");
+    assert.equal(limits.level, "DEBUG");
+    const handshake = engine === "wsecho" ? ", handshake timeout 10 s" : "";
+    assert.equal(
+      limits.message,
+      "limits: max message 16MiB, max buffered 4MiB, max clients 7, " +
+        `idle timeout off${handshake}, shutdown timeout 5 s`,
+    );
+    assert.equal(limits.properties.maxMessage, 16 * 1024 * 1024);
+    assert.equal(limits.properties.maxClients, 7);
+    assert.equal(limits.properties.idleTimeout, 0);
     {
       await using client = await connect(server.url);
       await client.echo("ping");
@@ -198,9 +279,11 @@ for (const target of TARGETS) {
       m.startsWith("#")
     );
     assert.equal(messages.length, 4, messages.join("\n"));
+    // The test client (Deno's WebSocket) names itself; no Origin, no
+    // subprotocol.
     assert.match(
       messages[0],
-      /^#1 connected from 127\.0\.0\.1:\d+ \(1 connected\)$/,
+      /^#1 connected from 127\.0\.0\.1:\d+ \(1 connected\): path "\/", user-agent "Deno\/\d+\.\d+\.\d+"$/,
     );
     assert.equal(
       messages[1],
@@ -241,6 +324,28 @@ for (const target of TARGETS) {
     const missing = await fetch(`${server.http}/missing`);
     assert.equal(missing.status, 404);
     await missing.body?.cancel();
+  });
+
+  Deno.test(`[${target.name}] the page's URL names the address listened on, when it is not a wildcard`, async () => {
+    await using server = await startServer(target, {
+      args: ["--host", "127.0.0.1"],
+    });
+    const start = await server.waitForLog("listening on");
+    assert.equal(start.properties.page, `http://127.0.0.1:${server.port}/`);
+    const page = await fetch(String(start.properties.page));
+    assert.equal(page.status, 200);
+    await page.body?.cancel();
+  });
+
+  Deno.test(`[${target.name}] --host localhost: a host name is still taken`, async () => {
+    await using server = await startServer(target, {
+      args: ["--host", "localhost"],
+    });
+    const start = await server.waitForLog("listening on");
+    assert.match(
+      String(start.properties.url),
+      /^ws:\/\/(localhost|127\.0\.0\.1|\[::1\]):\d+\/$/,
+    );
   });
 
   Deno.test(`[${target.name}] listens on IPv6 with --host ::1`, async () => {

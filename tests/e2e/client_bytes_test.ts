@@ -4,7 +4,11 @@
  * spells, --file sends a file and compares its echo byte for byte.
  */
 import assert from "node:assert/strict";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import {
+  helpHint,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
 import { runClient, stderrBesidesConnect } from "../helpers/client.ts";
 import { TARGETS } from "../helpers/targets.ts";
 
@@ -67,7 +71,9 @@ for (const target of TARGETS) {
       assert.equal(once.code, 2, bad);
       assert.equal(
         once.stderr,
-        `wsecho: --message is not hex (two digits a byte, e.g. 'fffe' or 'ff fe'): '${bad}' (see 'wsecho client --help')\n`,
+        `wsecho: --message is not hex (two digits a byte, e.g. 'fffe' or 'ff fe'): '${bad}' ${
+          helpHint(runtime, "client")
+        }\n`,
       );
     }
   });

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  helpHint,
   LineCollector,
   serverCommand,
   startServer,
@@ -217,7 +218,7 @@ for (const target of TARGETS) {
       assert.equal(run.stdout, "");
       assert.equal(
         run.stderr,
-        `wsecho: ${message} (see 'wsecho client --help')\n`,
+        `wsecho: ${message} ${helpHint(target.runtime, "client")}\n`,
       );
     }
     const help = await runClient(target.runtime, ["--help"]);

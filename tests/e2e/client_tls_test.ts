@@ -6,10 +6,18 @@
  */
 import { type RuntimeName, RUNTIMES } from "../../tools/server_process.ts";
 import assert from "node:assert/strict";
-import { type ServerProcess, startServer } from "../helpers/server.ts";
+import {
+  helpHint,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
 import { makeCertificate } from "../helpers/tls.ts";
 import { connectLine, runClient } from "../helpers/client.ts";
 import { targetOf, TARGETS } from "../helpers/targets.ts";
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 
 const certificate = await makeCertificate("wsecho-client-tls");
 const stranger = await makeCertificate("wsecho-client-stranger");
@@ -47,7 +55,9 @@ for (const target of TARGETS) {
           new RegExp(
             `^wsecho client: cannot connect to ${
               url.replaceAll(".", "\\.")
-            }: the server's certificate is not trusted \\(self[- ]signed certificate\\); trust it with --ca FILE, or skip the check with -k/--insecure \\(see 'wsecho client --help'\\)\\n$`,
+            }: the server's certificate is not trusted \\(self[- ]signed certificate\\); trust it with --ca FILE, or skip the check with -k/--insecure ${
+              escapeRegExp(helpHint(runtime, "client"))
+            }\\n$`,
           ),
           `with ${JSON.stringify(args)}`,
         );
@@ -109,7 +119,7 @@ for (const target of TARGETS) {
       assert.equal(run.code, 2, JSON.stringify(args));
       assert.equal(
         run.stderr,
-        `wsecho: ${message} (see 'wsecho client --help')\n`,
+        `wsecho: ${message} ${helpHint(runtime, "client")}\n`,
       );
     }
   });

@@ -26,10 +26,11 @@ const CLIENTS = 8;
  * Starts `deno serve --parallel` with 2 workers and waits until the second
  * one is ready too: until then the first takes every connection.
  */
-async function startTwoWorkers(flags: string[], env = {}) {
+async function startTwoWorkers(flags: string[], env = {}, args: string[] = []) {
   const server = await startDenoServe({
     flags: ["--parallel", ...flags],
     env: { ...TWO_WORKERS, ...env },
+    args,
   });
   await server.waitForLog("worker ready");
   return server;
@@ -134,5 +135,59 @@ Deno.test("[deno] deno serve main.ts --workers 2 is refused with exit 2: --paral
   assert.match(
     new TextDecoder().decode(stderr),
     /^wsecho: --workers is for Bun; on Deno run 'deno serve --parallel main.ts'/m,
+  );
+});
+
+Deno.test("[deno] deno serve -A --parallel: each line says which worker (its /healthz instance) wrote it; the start-up lines say 2 workers in all", async () => {
+  await using server = await startTwoWorkers(["-A"], {}, ["--debug"]);
+  const workers = await healthByWorker(server);
+  assert.equal(workers.size, 2);
+  const instances = [...workers.keys()].sort();
+  const clients = await connectMany(server.url, CLIENTS);
+  try {
+    for (const client of clients) assert.equal(await client.echo("w"), "w");
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  // Connect, echo and disconnect: three lines a client.
+  const disconnects = () =>
+    server.stderr.lines.filter((line) => line.includes("disconnected"))
+      .length;
+  await server.stderr.waitFor(() => disconnects() === CLIENTS);
+  const records = server.stderr.lines.filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+  const serving = records.find((r) => r.message.includes("serving on"));
+  assert.equal(
+    serving?.message,
+    `wsecho ${serving?.properties.version} serving on ws://0.0.0.0:${server.port}/ ` +
+      `(deno serve --parallel, 2 workers in all); page at http://localhost:${server.port}/`,
+  );
+  const ready = records.find((r) => r.message.includes("worker ready"));
+  assert.equal(
+    ready?.message,
+    `wsecho ${ready?.properties.version} worker ready (deno serve --parallel, 2 workers in all)`,
+  );
+  // The two workers' lines, each with its own label.
+  assert.notEqual(serving.worker, ready.worker);
+  assert.deepEqual([serving.worker, ready.worker].sort(), instances);
+  const perClient = records.filter((r) => r.message.startsWith("#"));
+  assert.equal(perClient.length, 3 * CLIENTS);
+  for (const record of perClient) {
+    assert.ok(instances.includes(record.worker), JSON.stringify(record));
+  }
+});
+
+Deno.test("[deno] deno serve --parallel without -A: the worker ready line says how many in all and names its worker", async () => {
+  await using server = await startTwoWorkers(PERMISSIONS);
+  const workers = await healthByWorker(server);
+  const ready = await server.waitForLog("worker ready");
+  assert.equal(
+    ready.message,
+    `wsecho ${ready.properties.version} worker ready (deno serve --parallel, 2 workers in all)`,
+  );
+  assert.ok(
+    [...workers.keys()].includes(
+      (ready as unknown as { worker: string }).worker,
+    ),
   );
 });

@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { sampleHealth } from "../helpers/net.ts";
-import { runCli, type ServerProcess, startServer } from "../helpers/server.ts";
+import {
+  helpHint,
+  runCli,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
 import { BUN, DENO, TARGETS } from "../helpers/targets.ts";
 import { connect } from "../helpers/ws.ts";
 
@@ -100,6 +105,35 @@ Deno.test("[bun] --workers 2: both processes accept connections and echo; /healt
   }
 });
 
+Deno.test("[bun] --workers 2: every line says which worker wrote it; the start-up lines say how many serve in all", async () => {
+  await using processes = await startTwoProcesses();
+  const { server, primary, worker } = processes;
+  {
+    await using client = await connect(server.url);
+    assert.equal(await client.echo("who"), "who");
+  }
+  const lines = server.stderr.lines.filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+  assert.ok(lines.length >= 3, JSON.stringify(lines));
+  for (const line of lines) {
+    assert.ok(line.worker === "0" || line.worker === "1", JSON.stringify(line));
+  }
+  const starts = lines.filter((line) => line.message.includes("listening on"));
+  assert.deepEqual(
+    starts.map((line) => [line.worker, line.properties.pid]).sort(),
+    [["0", primary], ["1", worker]],
+  );
+  for (const start of starts) {
+    assert.equal(
+      start.message,
+      `wsecho ${start.properties.version} listening on ws://0.0.0.0:${server.port}/ ` +
+        `(bun ${start.properties.runtimeVersion}, engine builtin, 2 workers in all); ` +
+        `page at http://localhost:${server.port}/`,
+    );
+    assert.equal(start.properties.workers, 2);
+  }
+});
+
 Deno.test("[bun] --workers 2: SIGTERM reaches every process, all clients get 1001, exit 0", async () => {
   await using processes = await startTwoProcesses();
   const { server, worker } = processes;
@@ -143,19 +177,28 @@ Deno.test("[deno] --workers 2 is refused with exit 2, pointing to deno serve --p
   assert.equal(
     ownStderr(run.stderr),
     "wsecho: --workers is for Bun; on Deno run 'deno serve --parallel main.ts' " +
-      "(DENO_JOBS=N sets the number of workers) (see 'wsecho --help')\n",
+      `(DENO_JOBS=N sets the number of workers) ${helpHint("deno")}\n`,
   );
 });
 
 for (const target of TARGETS) {
   Deno.test(`[${target.name}] --workers rejects counts outside 1-128 with exit 2`, async () => {
-    for (const value of ["0", "129", "two", "-1", "1.5"]) {
-      const run = await runCli(target, [`--workers=${value}`]);
-      assert.equal(run.code, 2, `--workers=${value}`);
-      assert.equal(
-        ownStderr(run.stderr),
-        `wsecho: --workers must be a whole number from 1 to 128, got '${value}' (see 'wsecho --help')\n`,
-      );
+    const cases: Array<[string, string]> = [
+      ["0", "--workers 0 is out of range (1-128)"],
+      ["129", "--workers 129 is out of range (1-128)"],
+      ["-1", "--workers -1 is out of range (1-128)"],
+      ["two", "--workers must be a whole number from 1 to 128, got 'two'"],
+      ["1.5", "--workers must be a whole number from 1 to 128, got '1.5'"],
+    ];
+    for (const [value, message] of cases) {
+      for (const args of [[`--workers=${value}`], ["-w", value]]) {
+        const run = await runCli(target, args);
+        assert.equal(run.code, 2, args.join(" "));
+        assert.equal(
+          ownStderr(run.stderr),
+          `wsecho: ${message} ${helpHint(target.runtime)}\n`,
+        );
+      }
     }
   });
 }

@@ -4,7 +4,13 @@
  * them. The command line and the line reader come from
  * tools/server_process.ts, which the benchmark uses too.
  */
-import { LineCollector, serverCommand } from "../../tools/server_process.ts";
+import {
+  bunPath,
+  LineCollector,
+  MAIN,
+  type RuntimeName,
+  serverCommand,
+} from "../../tools/server_process.ts";
 import type { Target } from "./targets.ts";
 
 // The process basics are shared with the benchmark; tests take them from here.
@@ -195,4 +201,23 @@ export async function runCli(
     stdout: decoder.decode(stdout),
     stderr: decoder.decode(stderr),
   };
+}
+
+/**
+ * The help hint that ends a usage error of `main.ts` run by
+ * {@linkcode serverCommand} (the server by {@linkcode runCli}, the client
+ * by tests/helpers/client.ts): the command it was started with, `--help`
+ * in place of its arguments. Bun reads its own command line; Deno without
+ * `-A` may not, and names its script from the working directory.
+ */
+export function helpHint(
+  runtime: RuntimeName,
+  command: "server" | "client" = "server",
+): string {
+  const cwd = Deno.cwd() + "/";
+  const words = runtime === "deno"
+    ? ["deno", "run", MAIN.startsWith(cwd) ? MAIN.slice(cwd.length) : MAIN]
+    : [bunPath(), MAIN];
+  if (command === "client") words.push("client");
+  return `(see '${[...words, "--help"].join(" ")}')`;
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parseCommand } from "../../lib/cli/command.ts";
-import { parseByteSize } from "../../lib/cli/server_args.ts";
+import { parseByteSize } from "../../lib/cli/numbers.ts";
 import { UsageError } from "../../lib/cli/usage.ts";
 import {
   drainTimeoutMs,
@@ -67,7 +67,7 @@ Deno.test("--handshake-timeout: 10 s by default, whole seconds, 0 turns it off",
   assert.equal(options(["--handshake-timeout", "0"]).handshakeTimeout, 0);
   assert.throws(
     () => options(["--handshake-timeout", "1.5"]),
-    /--handshake-timeout must be whole seconds/,
+    /^UsageError: --handshake-timeout takes whole seconds \(e\.g\. 2\), got '1\.5'$/,
   );
 });
 
@@ -100,42 +100,101 @@ Deno.test("byte counts: plain or with a binary unit, 1 byte to 1 GiB", () => {
     [" 2048 ", 2048],
   ];
   for (const [text, bytes] of cases) {
-    assert.equal(parseByteSize(text, "--x"), bytes, text);
+    assert.equal(parseByteSize(text, "--x", GIB), bytes, text);
   }
-  for (
-    const bad of [
-      "0",
-      "",
-      "-1",
-      "1.5",
+  const general = (bad: string) =>
+    `--max-message must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '${bad}'`;
+  const refused: Array<[string, string]> = [
+    ["", general("")],
+    ["0x10", general("0x10")],
+    ["k", general("k")],
+    ["1constructor", general("1constructor")],
+    ["10_000", general("10_000")],
+    ["16 M B", general("16 M B")],
+    ["0", "--max-message 0 is out of range (1-1GiB)"],
+    ["-1", "--max-message -1 is out of range (1-1GiB)"],
+    ["-16MiB", "--max-message -16MiB is out of range (1-1GiB)"],
+    ["2GiB", "--max-message 2GiB is out of range (1-1GiB)"],
+    ["1TB", "--max-message 1TB is out of range (1-1GiB)"],
+    ["0.5", "--max-message 0.5 is out of range (1-1GiB)"],
+    ["1.5", "--max-message 1.5: a size is whole bytes; write 2"],
+    ["1.5MiB", "--max-message 1.5MiB: write a whole number: 1536KiB"],
+    ["0.5m", "--max-message 0.5m: write a whole number: 512KiB"],
+    [
       "16MB",
+      "--max-message 16MB: sizes take binary units (MiB, 1048576 bytes), not MB; write 16MiB",
+    ],
+    [
+      "10mb",
+      "--max-message 10mb: sizes take binary units (MiB, 1048576 bytes), not MB; write 10MiB",
+    ],
+    [
       "1kb",
-      "2GiB",
-      "0x10",
-      "k",
-      "1constructor",
-    ]
-  ) {
-    assert.equal(
-      usageMessage([`--max-message=${bad}`]),
-      `--max-message must be a byte count from 1 to 1GiB (e.g. 65536, 64KiB, 16MiB), got '${bad}'`,
-    );
+      "--max-message 1kb: sizes take binary units (KiB, 1024 bytes), not KB; write 1KiB",
+    ],
+    [
+      "1GB",
+      "--max-message 1GB: sizes take binary units (GiB, 1073741824 bytes), not GB; write 1GiB",
+    ],
+    ["16Mi", "--max-message 16Mi: the unit is MiB; write 16MiB"],
+    [
+      "16 megabytes",
+      "--max-message 16 megabytes: the unit is MiB; write 16MiB",
+    ],
+    ["100B", "--max-message 100B: a plain number is bytes; write 100"],
+    [
+      "100 bytes",
+      "--max-message 100 bytes: a plain number is bytes; write 100",
+    ],
+  ];
+  for (const [bad, message] of refused) {
+    assert.equal(usageMessage([`--max-message=${bad}`]), message, bad);
   }
+  // Negative values reach the check also as a separate word.
+  assert.equal(
+    usageMessage(["--max-message", "-1"]),
+    "--max-message -1 is out of range (1-1GiB)",
+  );
 });
 
-Deno.test("seconds: whole, from 0 to the flag's maximum", () => {
+Deno.test("seconds: whole, from 0 to the flag's maximum; units say what to write", () => {
   assert.equal(
     usageMessage(["--idle-timeout", "961"]),
-    "--idle-timeout must be whole seconds from 0 to 960, got '961'",
+    "--idle-timeout 961 is out of range (0-960 seconds)",
+  );
+  assert.equal(
+    usageMessage(["--idle-timeout", "-1"]),
+    "--idle-timeout -1 is out of range (0-960 seconds)",
   );
   assert.equal(options(["--idle-timeout", "960"]).idleTimeout, 960);
   assert.equal(
     usageMessage(["--shutdown-timeout", "2.5"]),
-    "--shutdown-timeout must be whole seconds from 0 to 3600, got '2.5'",
+    "--shutdown-timeout takes whole seconds (e.g. 3), got '2.5'",
   );
   assert.equal(
     usageMessage(["--shutdown-timeout", "soon"]),
     "--shutdown-timeout must be whole seconds from 0 to 3600, got 'soon'",
+  );
+  const spelled: Array<[string, string]> = [
+    ["30s", "write 30, not '30s'"],
+    ["30 sec", "write 30, not '30 sec'"],
+    ["2m", "write 120, not '2m'"],
+    ["1h", "write 3600, not '1h'"],
+    ["5 minutes", "write 300, not '5 minutes'"],
+  ];
+  for (const [text, advice] of spelled) {
+    assert.equal(
+      usageMessage(["--handshake-timeout", text]),
+      `--handshake-timeout takes a plain number of seconds: ${advice}`,
+    );
+  }
+  assert.equal(
+    usageMessage(["--idle-timeout", "1.5m"]),
+    "--idle-timeout takes a plain number of seconds: write 90, not '1.5m'",
+  );
+  assert.equal(
+    usageMessage(["--idle-timeout", "0.5s"]),
+    "--idle-timeout takes whole seconds, got '0.5s'",
   );
 });
 

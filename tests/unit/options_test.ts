@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseCommand } from "../../lib/cli/command.ts";
-import { parsePort } from "../../lib/cli/server_args.ts";
+import { parsePort } from "../../lib/cli/numbers.ts";
 import { UsageError } from "../../lib/cli/usage.ts";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../../lib/config/options.ts";
 
@@ -116,15 +116,38 @@ Deno.test("every bad input is one short line with exit code 2", () => {
     [["-p"], /^option '--port' needs a value$/],
     [["--port", "--debug"], /^option '--port' needs a value$/],
     [["--debug=yes"], /^option '--debug' takes no value$/],
+    [["--port", "99999"], /^--port 99999 is out of range \(0-65535\)$/],
+    [["--port", "-1"], /^--port -1 is out of range \(0-65535\)$/],
+    [["-p", "-1"], /^--port -1 is out of range \(0-65535\)$/],
+    [["--port", "-1.5"], /^--port must be a whole number from 0 to 65535/],
     [
-      ["--port", "99999"],
-      /^--port must be a whole number from 0 to 65535, got '99999'$/,
+      ["--max-clients", "-3"],
+      /^--max-clients -3 is out of range \(0 or more\)$/,
     ],
+    [["-w", "-2"], /^--workers -2 is out of range \(1-128\)$/],
+    // After `--`, a negative number is a stray argument like any other.
+    [["--", "-1"], /^unexpected argument '-1'$/],
     [
       ["--log-format", "xml"],
       /^--log-format must be 'pretty' or 'json', got 'xml'$/,
     ],
-    [["--host", ""], /^--host must be an address or name, got ''$/],
+    [
+      ["--host", ""],
+      /^--host must be an IP address or a host name .*, got ''$/,
+    ],
+    [
+      ["--host", "999.1.1.1"],
+      /^--host 999\.1\.1\.1 is not a valid IPv4 address/,
+    ],
+    [["--host", "1.2.3.4.5"], /^--host 1\.2\.3\.4\.5 is not a valid IPv4/],
+    [["--host", "01.2.3.4"], /^--host 01\.2\.3\.4 is not a valid IPv4/],
+    [["--host", ":::1"], /^--host :::1 is not a valid IPv6 address/],
+    [["--host", "[1.2.3.4]"], /^--host \[1\.2\.3\.4\] is not a valid IPv6/],
+    [
+      ["--host", "bad-.example"],
+      /^--host must be an IP address or a host name/,
+    ],
+    [["--host", "a/b"], /^--host must be an IP address or a host name/],
     [["stray"], /^unexpected argument 'stray'$/],
   ];
   for (const [args, message] of cases) {
@@ -133,4 +156,35 @@ Deno.test("every bad input is one short line with exit code 2", () => {
     assert.equal(error.exitCode, 2);
     assert.ok(!error.message.includes("\n"), "one line");
   }
+});
+
+Deno.test("--host: addresses and host names that can exist are taken as given", () => {
+  for (
+    const host of [
+      "0.0.0.0",
+      "127.0.0.1",
+      "255.255.255.255",
+      "::",
+      "::1",
+      "fe80::1%eth0",
+      "::ffff:127.0.0.1",
+      "localhost",
+      "my-host.example.com",
+      "example.com.",
+      "host_1",
+    ]
+  ) {
+    assert.equal(serveOptions(["--host", host]).host, host);
+  }
+  assert.equal(serveOptions(["--host", "[::1]"]).host, "::1");
+});
+
+Deno.test("a negative number is taken as the value of the option before it", () => {
+  // The client's options go through the same parser.
+  const command = parseCommand(
+    ["client", "ws://localhost:1/", "-m", "-1"],
+    noEnv,
+  );
+  assert.equal(command.kind, "client");
+  assert.equal(command.options.message, "-1");
 });

@@ -7,9 +7,15 @@
  * holding other bytes.
  */
 import { MESSAGE_TOO_BIG, POLICY_VIOLATION } from "../../core/close_codes.ts";
-import { type PeerInfo, SIZE_UNKNOWN, type Transport } from "../../core/hub.ts";
+import {
+  type HandshakeInfo,
+  type PeerInfo,
+  SIZE_UNKNOWN,
+  type Transport,
+} from "../../core/hub.ts";
 import type { Payload } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
+import { handshakeInfo } from "../../http/handshake_info.ts";
 import { formatAddress } from "../address.ts";
 import type { Runtime, RuntimeInfo } from "../contract.ts";
 import { logRefusal, tooBigReason, tooSlowReason } from "../limits.ts";
@@ -52,6 +58,12 @@ interface BunWebSocketHandler<T> {
 }
 
 interface BunServeOptions<T> {
+  /**
+   * Bun's development mode (its default unless NODE_ENV=production)
+   * answers an exception in `fetch` with an HTML page showing the stack
+   * and source; production answers a bare 500.
+   */
+  development: boolean;
   port: number;
   hostname: string;
   tls: { cert: string; key: string } | undefined;
@@ -81,9 +93,27 @@ function bun(): BunApi {
 class BunPeers {
   /** `ip:port` or forwarded address by client number, when kept at all. */
   private readonly remotes: Map<number, string> | undefined;
+  /**
+   * With `--debug`: what each handshake said, from the upgrade until the
+   * `open` event logs it (Bun's `open` has no request).
+   */
+  private readonly handshakes: Map<number, HandshakeInfo> | undefined;
 
   constructor(private readonly debug: boolean, trustsProxies: boolean) {
     this.remotes = debug || trustsProxies ? new Map() : undefined;
+    this.handshakes = debug ? new Map() : undefined;
+  }
+
+  /** With `--debug`: notes what the handshake of client `id` said. */
+  noteHandshake(id: number, request: Request, protocol: string | undefined) {
+    this.handshakes?.set(id, handshakeInfo(request, protocol));
+  }
+
+  /** The handshake of client `id`, once: for its connect line. */
+  takeHandshake(id: number): HandshakeInfo | undefined {
+    const handshake = this.handshakes?.get(id);
+    this.handshakes?.delete(id);
+    return handshake;
   }
 
   /**
@@ -115,6 +145,7 @@ class BunPeers {
   /** Drops what was kept of client `id`, once nothing will log it. */
   forget(id: number): void {
     this.remotes?.delete(id);
+    this.handshakes?.delete(id);
   }
 }
 
@@ -185,10 +216,13 @@ export const runtime: Runtime = defineRuntime<Socket>({
     const { hub, handle, gate } = assemble(createTransport(options, peers));
     const server = bun().serve<number>({
       ...bind,
+      // Never show our source to a client, whatever NODE_ENV says.
+      development: false,
       fetch(request, self) {
         return handle(request, ({ protocol }, client) => {
           const id = hub.nextId();
           peers.admit(id, request, self, client);
+          if (options.debug) peers.noteHandshake(id, request, protocol);
           const headers = protocol === undefined
             ? NO_PROTOCOL
             : { "Sec-WebSocket-Protocol": protocol };
@@ -205,7 +239,7 @@ export const runtime: Runtime = defineRuntime<Socket>({
         idleTimeout: bunIdleTimeout(options.idleTimeout),
         sendPings: true,
         perMessageDeflate: options.permessageDeflate,
-        open: (ws) => hub.open(ws),
+        open: (ws) => hub.open(ws, peers.takeHandshake(ws.data)),
         message: (ws, message) => hub.message(ws, message),
         close: (ws, code, reason) => {
           gate.release();

@@ -18,6 +18,7 @@ import {
 import { logger } from "../../core/log.ts";
 import { MIB, type Payload, utf8Length } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
+import { handshakeInfo } from "../../http/handshake_info.ts";
 import type { Upgrade } from "../../http/routes.ts";
 import type { UpgradeGate } from "../../http/upgrade_gate.ts";
 import { formatAddress } from "../address.ts";
@@ -218,6 +219,10 @@ function denoHandler(
   const context: PeerContext = { hub, gate, maxMessage };
   return (request, { remoteAddr }) => {
     const upgrade: Upgrade = ({ protocol }, client) => {
+      // Read before the upgrade: Deno's request cannot be read after it.
+      const handshake = hub.debug
+        ? handshakeInfo(request, protocol)
+        : undefined;
       const { socket, response } = Deno.upgradeWebSocket(
         request,
         denoUpgradeOptions(protocol, idleTimeout),
@@ -234,7 +239,7 @@ function denoHandler(
       // an `open` listener is one more dispatch on every handshake, and
       // Deno fires `close` also for a handshake that never completes, so
       // the hub still forgets every client.
-      hub.open(peer);
+      hub.open(peer, handshake);
       socket.addEventListener("message", peer);
       socket.addEventListener("close", peer);
       return response;

@@ -19,7 +19,7 @@ import {
   NO_STATUS_RECEIVED,
   POLICY_VIOLATION,
 } from "../../core/close_codes.ts";
-import type { EchoHub, PeerInfo } from "../../core/hub.ts";
+import type { EchoHub, HandshakeInfo, PeerInfo } from "../../core/hub.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
 import type { UpgradeGate } from "../../http/upgrade_gate.ts";
 import { RequestHeadParser } from "../../http/request_head.ts";
@@ -169,7 +169,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           // A client (and its gate slot) from here on, so that a failing
           // write of the 101 still gives the slot back.
           this.#forwardedClient = reply.client;
-          this.#open(reply.deflate);
+          this.#open(reply.deflate, reply.handshake);
           await this.#write(reply.bytes);
           return rest;
         }
@@ -237,7 +237,10 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
 
   // --- Frames -------------------------------------------------------------
 
-  #open(deflate: DeflateParams | undefined): void {
+  #open(
+    deflate: DeflateParams | undefined,
+    handshake: HandshakeInfo | undefined,
+  ): void {
     const { hub, limits } = this.context;
     this.state = State.Open;
     this.deadline = 0;
@@ -253,7 +256,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
         hub,
       );
     }
-    hub.open(this);
+    hub.open(this, handshake);
   }
 
   async #serveFrames(buffer: ReadBuffer, first: Uint8Array): Promise<void> {

@@ -4,6 +4,8 @@
  * the handler's answer becomes bytes to write: a response, or the 101 of
  * an accepted upgrade with what the connection needs to switch to frames.
  */
+import type { HandshakeInfo } from "../../core/hub.ts";
+import { handshakeInfo } from "../../http/handshake_info.ts";
 import type { HttpHandler, PeerAddress, Upgrade } from "../../http/routes.ts";
 import { requestOf, viewOf } from "../../http/head_request.ts";
 import type { RequestHead } from "../../http/request_head.ts";
@@ -34,6 +36,8 @@ export type Answer =
     readonly deflate: DeflateParams | undefined;
     /** The client a trusted proxy named (`--trust-proxy`), or undefined. */
     readonly client: string | undefined;
+    /** What the request said, with `--debug` only (the connect line). */
+    readonly handshake?: HandshakeInfo;
   };
 
 export interface HttpSideOptions {
@@ -42,6 +46,8 @@ export interface HttpSideOptions {
   /** Our address, for URLs of requests without a Host. */
   readonly localHost: string;
   readonly permessageDeflate: boolean;
+  /** `--debug`: keep what each handshake said for its connect line. */
+  readonly debug?: boolean;
 }
 
 /** Answers one request head; never throws. */
@@ -66,7 +72,12 @@ export async function answer(
     };
   }
   let accepted:
-    | { bytes: Uint8Array; deflate?: DeflateParams; client?: string }
+    | {
+      bytes: Uint8Array;
+      deflate?: DeflateParams;
+      client?: string;
+      handshake?: HandshakeInfo;
+    }
     | undefined;
   const upgrade: Upgrade = ({ protocol }, client) => {
     // The gate has checked the handshake (method, Upgrade, Connection,
@@ -86,6 +97,7 @@ export async function answer(
       }),
       deflate,
       client,
+      handshake: options.debug ? handshakeInfo(request, protocol) : undefined,
     };
     return undefined; // We write the 101 ourselves.
   };
@@ -101,6 +113,7 @@ export async function answer(
       bytes: accepted.bytes,
       deflate: accepted.deflate,
       client: accepted.client,
+      handshake: accepted.handshake,
     };
   }
   if (response === undefined) {

@@ -53,6 +53,7 @@ export class EngineServer {
         tls,
         localHost: hostForUrl(this.addr),
         permessageDeflate: limits.permessageDeflate,
+        debug: service.hub.debug,
       },
       forget: (connection) => this.#connections.delete(connection),
     };

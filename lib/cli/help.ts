@@ -25,6 +25,8 @@ import {
 
 /** `wsecho --help`. */
 export const SERVER_HELP: string = `Usage: wsecho [options]
+  where wsecho is how you start it: deno run -A main.ts, bun main.ts, or the
+  command from deno task install, deno task compile or compile:bun.
 
 An RFC 6455 WebSocket echo server: every text and binary message is sent
 back to its sender, text as text and binary as binary.
@@ -90,7 +92,7 @@ Limits (BYTES: a whole number, or with a unit: 64KiB, 16MiB):
       --permessage-deflate     negotiate compression (Bun, --engine wsecho;
                                Deno's built-in engine cannot)
 
-Console client: wsecho client URL [options] (see 'wsecho client --help').
+Console client: wsecho client URL [options] (see wsecho client --help).
 
 HTTP routes: GET / (browser echo client), GET /healthz (JSON status),
 GET /metrics (Prometheus). Any path accepts a WebSocket upgrade.

@@ -14,7 +14,7 @@ import { pattern } from "../helpers/ws.ts";
 
 const OFFER = "permessage-deflate; client_max_window_bits";
 const WARNING =
-  "--permessage-deflate: Deno cannot negotiate permessage-deflate; serving uncompressed";
+  "--permessage-deflate: Deno's built-in engine cannot negotiate permessage-deflate (--engine wsecho can); serving uncompressed";
 
 /** An `npm:ws` client that offers compression and compresses everything. */
 class DeflateClient {

@@ -199,7 +199,7 @@ function warnAboutLimits(limits: ConnectionLimits): void {
   const log = logger("limits");
   if (limits.permessageDeflate) {
     log.warn(
-      "--permessage-deflate: Deno cannot negotiate permessage-deflate; serving uncompressed",
+      "--permessage-deflate: Deno's built-in engine cannot negotiate permessage-deflate (--engine wsecho can); serving uncompressed",
     );
   }
   if (limits.maxMessage >= DENO_MESSAGE_CAP) {

@@ -9,20 +9,64 @@ import type { ReceiverEvent } from "./client_frames.ts";
 const KNOWN = new Set([0, 1, 2, 8, 9, 10]);
 
 /**
+ * Where a runtime's built-in engine is known to be less strict than RFC
+ * 6455 asks (each one measured; see tests/e2e/wire_fuzz_test.ts), so that
+ * the same oracle says exactly what that engine does. Leave all unset for
+ * the strict receiver.
+ */
+export interface Leniency {
+  /** Unmasked client frames are taken as they are (Deno). */
+  acceptUnmasked?: boolean;
+  /**
+   * A text message's UTF-8 is checked only once the whole message is in,
+   * not as its bytes arrive (Bun).
+   */
+  utf8PerMessage?: boolean;
+  /**
+   * A new text or binary frame without FIN inside a fragmented message
+   * silently replaces the unfinished message instead of failing with 1002;
+   * one with FIN still fails (Deno).
+   */
+  restartFragmented?: boolean;
+  /**
+   * `maxMessage` is checked by wsecho's glue once a message is whole (the
+   * engine reads any frame under this cap whole first; over it, it fails
+   * at the header). Such a late failure reads
+   * {@linkcode OVER_LIMIT_ONCE_WHOLE}. Deno: 64 MiB.
+   */
+  limitOnceWhole?: { engineCap: number };
+  /**
+   * A data frame is judged (continuation rules, UTF-8) only once it is
+   * whole, not at its header and as its bytes arrive (Deno, which reads
+   * every frame whole first).
+   */
+  dataFramesJudgedWhole?: boolean;
+  /** A close reason's UTF-8 is checked before its code (Deno). */
+  closeReasonBeforeCode?: boolean;
+  /** A 64-bit length with its top bit set is taken as too big: 1009 (Bun). */
+  topBitIsTooBig?: boolean;
+}
+
+/** The failure reason of a message found over the limit once whole. */
+export const OVER_LIMIT_ONCE_WHOLE = "over the limit once whole";
+
+/**
  * What a strict receiver reports for `input` (client bytes after the
  * handshake): the messages, pings, pongs and close frame in order, or the
- * same events up to the first violation, ending in ["failure", code, ""].
- * Events stop at an incomplete frame at the end of `input`; a text
- * fragment's UTF-8 is checked as far as it has arrived (fail fast).
+ * same events up to the first violation, ending in ["failure", code,
+ * what was wrong]. Events stop at an incomplete frame at the end of
+ * `input`; a text fragment's UTF-8 is checked as far as it has arrived
+ * (fail fast). `leniency` turns it into a model of a less strict engine.
  */
 export function referenceEvents(
   input: Uint8Array,
   maxMessage: number,
   rsv1Allowed: boolean,
+  leniency: Leniency = {},
 ): ReceiverEvent[] {
   const events: ReceiverEvent[] = [];
-  const fail = (code: number) => {
-    events.push(["failure", code, ""]);
+  const fail = (code: number, reason: string) => {
+    events.push(["failure", code, reason]);
     return events;
   };
   const compressedLimit = maxMessage + Math.floor(maxMessage / 4096) +
@@ -44,28 +88,55 @@ export function referenceEvents(
       (masked ? 4 : 0);
     if (input.length - pos < size) break;
     const control = opcode >= 8;
-    if (!KNOWN.has(opcode)) return fail(1002);
-    if (b0 & 0x30) return fail(1002);
-    if (rsv1 && (!rsv1Allowed || control || opcode === 0)) return fail(1002);
-    if (!masked) return fail(1002);
-    if (control && (!fin || len7 > 125)) return fail(1002);
+    if (!KNOWN.has(opcode)) return fail(1002, "reserved opcode");
+    if (b0 & 0x30) return fail(1002, "RSV2/RSV3 set");
+    if (rsv1 && (!rsv1Allowed || control || opcode === 0)) {
+      return fail(1002, "RSV1 not allowed");
+    }
+    if (!masked && !leniency.acceptUnmasked) {
+      return fail(1002, "unmasked frame");
+    }
+    if (control && (!fin || len7 > 125)) return fail(1002, "bad control frame");
     let length = len7;
     if (len7 === 126) length = input[pos + 2] * 256 + input[pos + 3];
     if (len7 === 127) {
-      if (input[pos + 2] & 0x80) return fail(1002);
+      if (input[pos + 2] & 0x80) {
+        return leniency.topBitIsTooBig
+          ? fail(1009, "message too big")
+          : fail(1002, "64-bit length with the top bit set");
+      }
       length = 0;
       for (let i = 2; i < 10; i++) length = length * 256 + input[pos + i];
     }
+    const whole = input.length - (pos + size) >= length;
     if (!control) {
-      if (opcode === 0 && !message) return fail(1002);
-      if (opcode !== 0 && message) return fail(1002);
+      if (
+        leniency.limitOnceWhole && length >= leniency.limitOnceWhole.engineCap
+      ) {
+        return fail(1009, "over the engine's cap");
+      }
+      if (leniency.dataFramesJudgedWhole && !whole) break;
+      if (opcode === 0 && !message) {
+        return fail(1002, "continuation without a start");
+      }
+      if (opcode !== 0 && message) {
+        if (fin || !leniency.restartFragmented) {
+          return fail(1002, "new message inside a fragmented one");
+        }
+        message = undefined;
+      }
       const compressed = message ? message.compressed : rsv1;
       const sofar = message ? message.bytes.length : 0;
-      if (sofar + length > (compressed ? compressedLimit : maxMessage)) {
-        return fail(1009);
+      if (
+        !leniency.limitOnceWhole &&
+        sofar + length > (compressed ? compressedLimit : maxMessage)
+      ) {
+        return fail(1009, "message too big");
       }
     }
-    const key = input.subarray(pos + size - 4, pos + size);
+    const key = masked
+      ? input.subarray(pos + size - 4, pos + size)
+      : new Uint8Array(4);
     const start = pos + size;
     const available = Math.min(length, input.length - start);
     const payload = new Uint8Array(available);
@@ -79,11 +150,13 @@ export function referenceEvents(
         bytes: [],
         decoder: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }),
       };
-      if (message.opcode === 1 && !message.compressed) {
+      if (
+        message.opcode === 1 && !message.compressed && !leniency.utf8PerMessage
+      ) {
         try {
           message.decoder.decode(payload, { stream: true });
         } catch {
-          return fail(1007);
+          return fail(1007, "invalid UTF-8");
         }
       }
     }
@@ -93,17 +166,17 @@ export function referenceEvents(
     else if (opcode === 10) events.push(["pong", payload]);
     else if (opcode === 8) {
       if (length === 0) events.push(["close", 1005, payload]);
-      else if (length === 1) return fail(1002);
+      else if (length === 1) return fail(1002, "1-byte close payload");
       else {
         const code = payload[0] * 256 + payload[1];
         const sendable = (code >= 1000 && code <= 1003) ||
           (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-        if (!sendable) return fail(1002);
-        try {
-          new TextDecoder("utf-8", { fatal: true }).decode(payload.subarray(2));
-        } catch {
-          return fail(1007);
+        const reasonIsUtf8 = isUtf8(payload.subarray(2));
+        if (!reasonIsUtf8 && leniency.closeReasonBeforeCode) {
+          return fail(1007, "invalid UTF-8 in close reason");
         }
+        if (!sendable) return fail(1002, "invalid close code");
+        if (!reasonIsUtf8) return fail(1007, "invalid UTF-8 in close reason");
         events.push(["close", code, payload.slice(2)]);
       }
       return events;
@@ -112,10 +185,15 @@ export function referenceEvents(
       if (fin) {
         if (message!.opcode === 1 && !message!.compressed) {
           try {
-            message!.decoder.decode();
+            if (leniency.utf8PerMessage) {
+              message!.decoder.decode(new Uint8Array(message!.bytes));
+            } else message!.decoder.decode();
           } catch {
-            return fail(1007);
+            return fail(1007, "invalid UTF-8");
           }
+        }
+        if (leniency.limitOnceWhole && message!.bytes.length > maxMessage) {
+          return fail(1009, OVER_LIMIT_ONCE_WHOLE);
         }
         events.push([
           "message",
@@ -128,4 +206,13 @@ export function referenceEvents(
     }
   }
   return events;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -32,7 +32,8 @@ export interface Leniency {
    * `maxMessage` is checked by wsecho's glue once a message is whole (the
    * engine reads any frame under this cap whole first; over it, it fails
    * at the header). Such a late failure reads
-   * {@linkcode OVER_LIMIT_ONCE_WHOLE}. Deno: 64 MiB.
+   * {@linkcode OVER_LIMIT_ONCE_WHOLE}, and the engine reads on, reporting
+   * nothing more but the client's close or a violation. Deno: 64 MiB.
    */
   limitOnceWhole?: { engineCap: number };
   /**
@@ -41,9 +42,17 @@ export interface Leniency {
    * every frame whole first).
    */
   dataFramesJudgedWhole?: boolean;
+  /**
+   * A fragmented text message that ends inside a UTF-8 sequence is
+   * delivered without that sequence's bytes instead of failing (Deno).
+   */
+  dropsUnfinishedUtf8?: boolean;
   /** A close reason's UTF-8 is checked before its code (Deno). */
   closeReasonBeforeCode?: boolean;
-  /** A 64-bit length with its top bit set is taken as too big: 1009 (Bun). */
+  /**
+   * A 64-bit length with its top bit set is taken as a length too big:
+   * 1009, after the continuation rules (Bun).
+   */
   topBitIsTooBig?: boolean;
 }
 
@@ -77,8 +86,14 @@ export function referenceEvents(
       compressed: boolean;
       bytes: number[];
       decoder: TextDecoder;
+      fragmented: boolean;
     }
     | undefined;
+  /** After the glue's late 1009: the engine reads on, the glue sends nothing. */
+  let closing = false;
+  const report = (event: ReceiverEvent) => {
+    if (!closing) events.push(event);
+  };
   let pos = 0;
   while (input.length - pos >= 2) {
     const b0 = input[pos], b1 = input[pos + 1];
@@ -100,10 +115,9 @@ export function referenceEvents(
     let length = len7;
     if (len7 === 126) length = input[pos + 2] * 256 + input[pos + 3];
     if (len7 === 127) {
-      if (input[pos + 2] & 0x80) {
-        return leniency.topBitIsTooBig
-          ? fail(1009, "message too big")
-          : fail(1002, "64-bit length with the top bit set");
+      // Taken as too big, it fails below, after the continuation rules.
+      if (input[pos + 2] & 0x80 && !leniency.topBitIsTooBig) {
+        return fail(1002, "64-bit length with the top bit set");
       }
       length = 0;
       for (let i = 2; i < 10; i++) length = length * 256 + input[pos + i];
@@ -149,6 +163,7 @@ export function referenceEvents(
         compressed: rsv1,
         bytes: [],
         decoder: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }),
+        fragmented: !fin,
       };
       if (
         message.opcode === 1 && !message.compressed && !leniency.utf8PerMessage
@@ -162,8 +177,8 @@ export function referenceEvents(
     }
     if (available < length) break;
     pos = start + length;
-    if (opcode === 9) events.push(["ping", payload]);
-    else if (opcode === 10) events.push(["pong", payload]);
+    if (opcode === 9) report(["ping", payload]);
+    else if (opcode === 10) report(["pong", payload]);
     else if (opcode === 8) {
       if (length === 0) events.push(["close", 1005, payload]);
       else if (length === 1) return fail(1002, "1-byte close payload");
@@ -189,13 +204,21 @@ export function referenceEvents(
               message!.decoder.decode(new Uint8Array(message!.bytes));
             } else message!.decoder.decode();
           } catch {
-            return fail(1007, "invalid UTF-8");
+            // Fed in stream mode, the decoder fails at the end only for an
+            // unfinished sequence: its lead byte and what followed it.
+            if (!(leniency.dropsUnfinishedUtf8 && message!.fragmented)) {
+              return fail(1007, "invalid UTF-8");
+            }
+            const bytes = message!.bytes;
+            while ((bytes.at(-1)! & 0xc0) === 0x80) bytes.pop();
+            bytes.pop();
           }
         }
         if (leniency.limitOnceWhole && message!.bytes.length > maxMessage) {
-          return fail(1009, OVER_LIMIT_ONCE_WHOLE);
+          events.push(["failure", 1009, OVER_LIMIT_ONCE_WHOLE]);
+          closing = true;
         }
-        events.push([
+        report([
           "message",
           message!.opcode,
           new Uint8Array(message!.bytes),

@@ -87,6 +87,8 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   #closeCode = 0;
   #closeReason = "";
   #writeClosed = false;
+  /** The client's close frame arrived (the read loop ends after our reply). */
+  #closeReceived = false;
   /** The client a trusted proxy named (`--trust-proxy`), for log lines. */
   #forwardedClient: string | undefined;
 
@@ -269,9 +271,18 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
         receiver.push(chunk);
         if (this.#compressed !== undefined) await this.#compressed.settle();
         if (this.out.queued > 0 || this.out.writing) await this.out.flush();
+        // The client's close frame is in and our answer written: the client
+        // sends nothing after it (RFC 6455 §5.5.1), so there is no unread
+        // data to turn our close into a reset, and the server ends TCP
+        // first (§7.1.1): close now. Half-closing and waiting for the
+        // client's FIN cost a shutdown and one more read per connection
+        // (op_shutdown alone was 5.4 % of busy time in the handshake
+        // profile).
+        if (this.#closeReceived) return;
         if (this.state === State.Done && !this.#writeClosed) {
-          // The closing handshake is over (or the connection failed): our
-          // side ends; the client ends its side, or the sweep drops it.
+          // The connection failed: our side ends; the client ends its
+          // side, or the sweep drops it (a client still sending when we
+          // fail it would get a reset that can destroy our close frame).
           this.#closeWrite();
           this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
         }
@@ -355,6 +366,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   }
 
   closedByClient(code: number, reason: Uint8Array): void {
+    this.#closeReceived = true;
     if (this.#closeCode === 0) {
       this.#closeCode = code;
       this.#closeReason = new TextDecoder().decode(reason);

@@ -87,6 +87,8 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   #closeCode = 0;
   #closeReason = "";
   #writeClosed = false;
+  /** The client's close frame arrived (the read loop ends after our reply). */
+  #closeReceived = false;
   /** The client a trusted proxy named (`--trust-proxy`), for log lines. */
   #forwardedClient: string | undefined;
 
@@ -101,11 +103,15 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     return this.state === State.Open;
   }
 
-  /** The peer's IP address, asked for by /healthz and --trust-proxy. */
-  readonly peerAddress = (): string | undefined => {
+  /**
+   * The peer's IP address, asked for by /healthz and --trust-proxy. A
+   * method, not a bound arrow field: a field is one more function object
+   * on every idle connection.
+   */
+  peerAddress(): string | undefined {
     const addr = this.conn.remoteAddr;
     return addr.transport === "tcp" ? addr.hostname : undefined;
-  };
+  }
 
   /**
    * `ip:port` (or the forwarded client's address, as the builtin glues
@@ -160,7 +166,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
         const reply: Answer = await answer(
           parsed.head,
           this.context.http,
-          this.peerAddress,
+          () => this.peerAddress(),
         );
         if (this.state !== State.Http) return undefined; // timed out meanwhile
         if (reply.kind === "upgrade") {
@@ -268,9 +274,18 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
         receiver.push(chunk);
         if (this.#compressed !== undefined) await this.#compressed.settle();
         if (this.out.queued > 0 || this.out.writing) await this.out.flush();
+        // The client's close frame is in and our answer written: the client
+        // sends nothing after it (RFC 6455 §5.5.1), so there is no unread
+        // data to turn our close into a reset, and the server ends TCP
+        // first (§7.1.1): close now. Half-closing and waiting for the
+        // client's FIN cost a shutdown and one more read per connection
+        // (op_shutdown alone was 5.4 % of busy time in the handshake
+        // profile).
+        if (this.#closeReceived) return;
         if (this.state === State.Done && !this.#writeClosed) {
-          // The closing handshake is over (or the connection failed): our
-          // side ends; the client ends its side, or the sweep drops it.
+          // The connection failed: our side ends; the client ends its
+          // side, or the sweep drops it (a client still sending when we
+          // fail it would get a reset that can destroy our close frame).
           this.#closeWrite();
           this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
         }
@@ -354,6 +369,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   }
 
   closedByClient(code: number, reason: Uint8Array): void {
+    this.#closeReceived = true;
     if (this.#closeCode === 0) {
       this.#closeCode = code;
       this.#closeReason = new TextDecoder().decode(reason);
@@ -429,13 +445,14 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       // Also bounds the write of a close that is not to be awaited.
       this.deadline = Date.now() + CLOSE_TIMEOUT_MS;
       this.#queued();
-      if (!awaitReply) this.out.flush().then(this.#end, this.#end);
+      if (!awaitReply) {
+        const end = () => this.end();
+        this.out.flush().then(end, end);
+      }
     };
     if (this.#compressed !== undefined) this.#compressed.after(send);
     else send();
   }
-
-  readonly #end = (): void => this.end();
 
   /**
    * A client that does not read what we write: it is dropped, with the

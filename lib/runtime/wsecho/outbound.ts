@@ -19,7 +19,8 @@ const DONE: Promise<void> = Promise.resolve();
 
 export class Outbound {
   #pending = new FrameBatch();
-  #inflight = new FrameBatch();
+  /** Made on the first write: a connection that never echoes needs one. */
+  #inflight: FrameBatch | undefined;
   #writing: Promise<void> | undefined;
   /** Counts partial writes; the sweep tells a stuck write by it not moving. */
   progress = 0;
@@ -55,14 +56,14 @@ export class Outbound {
   release(): void {
     if (this.#writing !== undefined) return;
     this.#pending.release();
-    this.#inflight.release();
+    this.#inflight?.release();
   }
 
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending;
-        this.#pending = this.#inflight;
+        this.#pending = this.#inflight ?? new FrameBatch();
         this.#inflight = batch;
         const bytes = batch.bytes();
         let at = 0;

@@ -90,6 +90,32 @@ function tooBigReason(target: Target): string {
 const STALL_TIMEOUT = 4;
 
 /**
+ * Sends up to 64 MiB of 64 KiB echo requests from a client that does not
+ * read, for at most `seconds`: "failed" when a write fails (the server
+ * dropped the connection), "stalled" when one stands still for `stallMs`
+ * (the server stopped reading), else "done".
+ */
+async function flood(
+  client: RawClient,
+  { stallMs, seconds }: { stallMs: number; seconds: number },
+): Promise<{ sent: number; outcome: "stalled" | "failed" | "done" }> {
+  const chunk = frame({ opcode: Opcode.binary, payload: pattern(64 * 1024) });
+  const deadline = Date.now() + seconds * 1000;
+  let sent = 0;
+  while (sent < 64 * MIB && Date.now() < deadline) {
+    const outcome = await Promise.race([
+      client.write(chunk).then(() => undefined, () => "failed" as const),
+      new Promise<"stalled">((resolve) =>
+        setTimeout(() => resolve("stalled"), stallMs)
+      ),
+    ]);
+    if (outcome !== undefined) return { sent, outcome };
+    sent += 64 * 1024;
+  }
+  return { sent, outcome: "done" };
+}
+
+/**
  * Our engine's flow control (docs/engine.md, "Flow control") is real
  * backpressure rather than a buffer cap: a client that sends but never
  * reads stops being read once the kernel takes no more of its echoes, so
@@ -115,26 +141,12 @@ async function engineBackpressure(target: Target): Promise<void> {
   // Echo requests until a write stalls for a second: the server stopped
   // reading, the kernel buffers between us are full. An engine that kept
   // reading (and queueing echoes) would take all 64 MiB in these 10 s.
-  const chunk = frame({ opcode: Opcode.binary, payload: pattern(64 * 1024) });
-  const total = 64 * MIB;
-  const deadline = Date.now() + 10_000;
-  let sent = 0;
-  let outcome: "stalled" | "failed" | undefined;
-  while (sent < total && Date.now() < deadline && outcome === undefined) {
-    outcome = await Promise.race([
-      flooder.write(chunk).then(() => undefined, () => "failed" as const),
-      new Promise<"stalled">((resolve) =>
-        setTimeout(() => resolve("stalled"), 1000)
-      ),
-    ]);
-    if (outcome === undefined) sent += 64 * 1024;
-  }
+  const { sent, outcome } = await flood(flooder, {
+    stallMs: 1000,
+    seconds: 10,
+  });
   const stalledAt = Date.now();
-  assert.equal(
-    outcome,
-    "stalled",
-    `the flood ${outcome ?? "went through"} after ${sent} bytes`,
-  );
+  assert.equal(outcome, "stalled", `the flood ${outcome} after ${sent} bytes`);
   // What is in flight is what the kernel buffers of both ends hold
   // (about 9 MiB measured on loopback), not what was offered.
   assert.ok(sent < 32 * MIB, `${sent} bytes taken before the sends stalled`);
@@ -292,22 +304,10 @@ for (const target of TARGETS) {
 
     using flooder = await RawClient.connect(server.port);
     flooder.pauseReading();
-    // 64 MiB of echo requests, bounded in time: stop when the server
-    // refuses more (a write fails: it dropped the connection), stops reading
-    // (a write stalls for 2 s: TCP backpressure; generous for a busy
-    // machine), or after a few seconds.
-    const chunk = frame({ opcode: Opcode.binary, payload: pattern(64 * 1024) });
-    const total = 64 * MIB;
-    const deadline = Date.now() + 5000;
-    let sent = 0;
-    while (sent < total && Date.now() < deadline) {
-      const wrote = await Promise.race([
-        flooder.write(chunk).then(() => true, () => false),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000)),
-      ]);
-      if (!wrote) break;
-      sent += 64 * 1024;
-    }
+    // Stop when the server refuses more (a write fails: it dropped the
+    // connection), stops reading (a write stalls for 2 s: TCP backpressure;
+    // generous for a busy machine), or after a few seconds.
+    const { sent } = await flood(flooder, { stallMs: 2000, seconds: 5 });
     // The bound below means something only if the server was offered more
     // than it may keep: a server without the limit reads all of it and grows
     // by more than it was sent (Deno ~1.8x, Bun ~1.1x, measured at 64 MiB

@@ -5,6 +5,7 @@
  * neither (the line as text).
  */
 import { readFile } from "node:fs/promises";
+import { readFailureOf } from "../core/errors.ts";
 import { parseHex } from "../core/payload.ts";
 import type { ClientOptions } from "../config/options.ts";
 import { CLIENT_EXIT, ClientError } from "./client_error.ts";
@@ -43,16 +44,8 @@ export async function readInputFile(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === "ENOENT"
-      ? "no such file"
-      : code === "EACCES"
-      ? "permission denied"
-      : code === "EISDIR"
-      ? "is a directory"
-      : String(error);
     throw new ClientError(
-      `--file: cannot read '${path}': ${why}`,
+      `--file: cannot read '${path}': ${readFailureOf(error)}`,
       CLIENT_EXIT.usage,
     );
   }

@@ -8,7 +8,7 @@
  * lets the glue report that case as bad input too.
  */
 import { readFileSync } from "node:fs";
-import { messageOf } from "../core/errors.ts";
+import { readFailureOf } from "../core/errors.ts";
 import type { TlsCredentials, TrustedCa } from "../config/options.ts";
 
 /** Reads a whole text file; injected so unit tests need no real files. */
@@ -82,14 +82,8 @@ function readPem(option: string, path: string, read: TextFileReader): string {
   try {
     return read(path);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === "ENOENT"
-      ? "no such file"
-      : code === "EACCES"
-      ? "permission denied"
-      : code === "EISDIR"
-      ? "is a directory"
-      : messageOf(error);
-    throw new TlsFileError(`${option}: cannot read '${path}': ${why}`);
+    throw new TlsFileError(
+      `${option}: cannot read '${path}': ${readFailureOf(error)}`,
+    );
   }
 }

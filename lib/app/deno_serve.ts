@@ -17,6 +17,7 @@ import { INSTANCE } from "../http/routes.ts";
 import { pageUrl, wsUrl } from "../runtime/address.ts";
 import type { Runtime } from "../runtime/contract.ts";
 import { hostedService } from "../runtime/deno/glue.ts";
+import { commandLine } from "./command_line.ts";
 import { siblings } from "./deno_serve_siblings.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
@@ -139,19 +140,6 @@ function readEnvQuietly(name: string): string | undefined {
       "granted"
   ) return undefined;
   return Deno.env.get(name);
-}
-
-/** Deno's own command line, where it may be read (-A, Linux). */
-function commandLine(): string[] | undefined {
-  const path = "/proc/self/cmdline";
-  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
-    return undefined;
-  }
-  try {
-    return Deno.readTextFileSync(path).split("\0");
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -11,12 +11,10 @@
  * runtime's plain command with the script as seen from the working
  * directory: `deno run main.ts --help` needs no permission at all.
  */
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { isBun } from "../runtime/registry.ts";
+import { commandLine } from "./command_line.ts";
 import { NAME } from "./version.ts";
-
-const CMDLINE = "/proc/self/cmdline";
 
 /** `(see 'deno run main.ts --help')`; `client` for the client's help. */
 export function helpHint(command: "server" | "client" = "server"): string {
@@ -35,22 +33,10 @@ function startCommand(): string[] {
   return started;
 }
 
-/** The words before our arguments in /proc/self/cmdline, if readable. */
+/** The words before our arguments on our command line, if readable. */
 function ownCommandLine(): string[] | undefined {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  // Asked first, so that Deno in a terminal never prompts for it.
-  if (
-    deno && !isBun() &&
-    deno.permissions.querySync({ name: "read", path: CMDLINE }).state !==
-      "granted"
-  ) return undefined;
-  let argv: string[];
-  try {
-    argv = readFileSync(CMDLINE, "utf8").split("\0");
-  } catch {
-    return undefined; // not Linux, or not permitted
-  }
-  if (argv.at(-1) === "") argv.pop();
+  const argv = commandLine();
+  if (argv === undefined) return undefined;
   const args = process.argv.slice(2);
   const prefix = argv.length - args.length;
   if (prefix < 1 || args.some((arg, i) => argv[prefix + i] !== arg)) {

@@ -91,8 +91,10 @@ const ANSWER_MS = 8000;
  * - it drops TCP without a close frame on every violation (see
  *   docs/runtimes.md), except an invalid close code, answered with 1002,
  *   and a message over --max-message, which wsecho's glue closes with 1009
- *   once the message is whole, then reads on until the client's close
- *   (see {@linkcode expectedReplies});
+ *   once the message is whole; the engine then reads on and ends TCP,
+ *   without a word, at the next frame or message the client completes (a
+ *   pong, a whole message, a close alike; a first fragment, nothing) (see
+ *   {@linkcode expectedReply});
  * - it echoes unmasked client frames (RFC 6455 §5.1: MUST close);
  * - it judges a data frame only once it is whole: a text frame whose
  *   first bytes are already invalid UTF-8, or a continuation without a
@@ -465,8 +467,8 @@ function expectedReply(target: Target, events: ReceiverEvent[]): Reply {
   }
   if (reason !== OVER_LIMIT_ONCE_WHOLE) return { frames, end: "tcp end" };
   // The glue's 1009 (the client waits for it: see glueCloseAt), and
-  // Deno's engine reads on: TCP ends with the client's close or a
-  // violation, else stays open.
+  // Deno's engine reads on: TCP ends at the next frame or message the
+  // client completes, without a word, else stays open.
   return {
     frames,
     failureCode: code,

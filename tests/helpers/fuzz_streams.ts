@@ -45,9 +45,9 @@ function wireSize(random: () => number, maxMessage: number): number {
   if (roll < 0.45) return int(200);
   if (roll < 0.6) return 126 + int(Math.max(1, maxMessage - 126));
   // At and just under the limit, then just over it.
-  if (roll < 0.68) return maxMessage;
-  if (roll < 0.72) return maxMessage - 1;
-  if (roll < 0.85) return maxMessage + 1 + int(16);
+  if (roll < 0.75) return maxMessage;
+  if (roll < 0.78) return maxMessage - 1;
+  if (roll < 0.88) return maxMessage + 1 + int(16);
   // A true 64-bit length (over 65535 bytes), far over a small limit.
   return 65536 + int(4000);
 }
@@ -224,7 +224,9 @@ export function generate(
       // A fragmented message with control frames between its fragments.
       const opcode = random() < 0.5 ? 1 : 2;
       const payload = opcode === 1 ? text(60) : bytesOf(
-        wire && random() < 0.3 ? wire.maxMessage - 2 + int(19) : int(300),
+        wire && random() < 0.3
+          ? wire.maxMessage + (random() < 0.5 ? 0 : 1 + int(16))
+          : int(300),
       );
       const compressed = rsv1Allowed && random() < (wire ? 0.6 : 0.3);
       const cuts = [

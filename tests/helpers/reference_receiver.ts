@@ -33,8 +33,10 @@ export interface Leniency {
    * `maxMessage` is checked by wsecho's glue once a message is whole (the
    * engine reads any frame under this cap whole first; over it, it fails
    * at the header). Such a late failure reads
-   * {@linkcode OVER_LIMIT_ONCE_WHOLE}, and the engine reads on, reporting
-   * nothing more but the client's close or a violation. Deno: 64 MiB.
+   * {@linkcode OVER_LIMIT_ONCE_WHOLE}; the glue's close frame goes out
+   * and the engine reads on, then ends TCP without a word at the next
+   * thing the client completes (a control frame, a whole message, a
+   * violation), reported after the failure. Deno: 64 MiB.
    */
   limitOnceWhole?: { engineCap: number };
   /**
@@ -155,13 +157,12 @@ export function referenceEvents(
       fragmented: boolean;
     }
     | undefined;
-  /** After the glue's late 1009: the engine reads on, the glue sends nothing. */
+  /** After the glue's late 1009: the next event ends TCP. */
   let closing = false;
-  const report = (event: ReceiverEvent) => {
-    if (!closing) events.push(event);
-  };
+  const report = (event: ReceiverEvent) => events.push(event);
   let pos = 0;
   while (input.length - pos >= 2) {
+    if (closing && events.at(-1)![0] !== "failure") return events;
     const b0 = input[pos], b1 = input[pos + 1];
     const fin = (b0 & 0x80) !== 0, rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 15, masked = (b1 & 0x80) !== 0, len7 = b1 & 127;
@@ -299,6 +300,8 @@ export function referenceEvents(
         if (leniency.limitOnceWhole && message!.bytes.length > maxMessage) {
           events.push(["failure", 1009, OVER_LIMIT_ONCE_WHOLE]);
           closing = true;
+          message = undefined;
+          continue;
         }
         report([
           "message",

@@ -177,6 +177,8 @@ interface StreamDeflate {
 }
 
 interface Stream {
+  /** The seed of its list, and its place in the list (replayable). */
+  seed: number;
   index: number;
   /** Every byte sent after the handshake, a final close frame included. */
   input: Uint8Array;
@@ -228,7 +230,15 @@ async function streams(
       negotiated?.client,
     );
     if (!finished(strict)) continue;
-    out.push({ index, input, writes, mutated, strict, deflate: negotiated });
+    out.push({
+      seed,
+      index,
+      input,
+      writes,
+      mutated,
+      strict,
+      deflate: negotiated,
+    });
   }
   return out;
 }
@@ -874,7 +884,7 @@ function describe(
   stream: Stream,
   events: ReceiverEvent[],
 ): string {
-  return `[${target.name}] seed ${SEED}, stream #${stream.index}${
+  return `[${target.name}] seed ${stream.seed}, stream #${stream.index}${
     stream.mutated ? " (mutated)" : ""
   }, ${stream.input.length} bytes in writes of ${
     stream.writes.map((w) => w.length).join("+")

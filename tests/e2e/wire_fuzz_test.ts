@@ -29,13 +29,13 @@
  */
 import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
-import zlib from "node:zlib";
 import {
   type ClientFrame,
   clientFrame,
   concat,
   type ReceiverEvent,
 } from "../helpers/client_frames.ts";
+import { ContextDeflater, deflateAlone } from "../helpers/client_deflate.ts";
 import {
   generate,
   isUtf8,
@@ -291,7 +291,7 @@ async function compressed(
   contextTakeover: boolean,
   random: () => number,
 ): Promise<ClientFrame[]> {
-  const deflater = contextTakeover ? new StreamingDeflate() : undefined;
+  const deflater = contextTakeover ? new ContextDeflater() : undefined;
   const out = [...frames];
   for (let first = 0; first < out.length; first++) {
     const start = out[first];
@@ -306,11 +306,7 @@ async function compressed(
     }
     if (!(out[parts.at(-1)!].fin ?? true)) continue;
     const plain = concat(...parts.map((i) => bytesOf(out[i].payload)));
-    const data = deflater
-      ? await deflater.message(plain)
-      : stripTrailer(zlib.deflateRawSync(plain, {
-        finishFlush: zlib.constants.Z_SYNC_FLUSH,
-      }));
+    const data = deflater ? await deflater.message(plain) : deflateAlone(plain);
     if (data.length > 0 && random() < 0.2) {
       data[Math.floor(random() * data.length)] ^= 1 +
         Math.floor(random() * 255);
@@ -329,35 +325,6 @@ function bytesOf(payload: ClientFrame["payload"]): Uint8Array {
   return typeof payload === "string"
     ? new TextEncoder().encode(payload)
     : payload ?? new Uint8Array(0);
-}
-
-function stripTrailer(data: Uint8Array): Uint8Array {
-  return new Uint8Array(data.subarray(0, data.length - 4));
-}
-
-/** A client's compressor with context takeover: one raw deflate stream. */
-class StreamingDeflate {
-  readonly #stream = zlib.createDeflateRaw();
-  #output: Uint8Array[] = [];
-
-  constructor() {
-    this.#stream.on("data", (chunk: Uint8Array) => this.#output.push(chunk));
-  }
-
-  message(plain: Uint8Array): Promise<Uint8Array> {
-    this.#stream.write(plain);
-    return new Promise((resolve) =>
-      this.#stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        const data = concat(...this.#output);
-        this.#output = [];
-        resolve(stripTrailer(data));
-      })
-    );
-  }
-
-  close(): void {
-    this.#stream.close();
-  }
 }
 
 /**

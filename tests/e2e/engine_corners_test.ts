@@ -114,10 +114,16 @@ Deno.test(
       const ended = readToEnd(silent).then(() =>
         endedAfter = Date.now() - started
       );
-      await using ws = await connect(`wss://127.0.0.1:${server.port}/`, {
-        client: http,
-      });
-      assert.equal(await ws.echo("while one is silent"), "while one is silent");
+      // Bounded: an engine that waited for the silent one would hang here.
+      await using ws = await within(
+        3000,
+        "a wss client's handshake",
+        connect(`wss://127.0.0.1:${server.port}/`, { client: http }),
+      );
+      assert.equal(
+        await within(3000, "an echo", ws.echo("while one is silent")),
+        "while one is silent",
+      );
       // The head timeout (1 s), the close wait (1.5 s) and a sweep (0.25 s).
       await Promise.race([ended, sleep(1000 + 1500 + 1000)]);
       if (TLS_CLOSE_BEFORE_HELLO_KEEPS_TCP) {
@@ -151,6 +157,24 @@ Deno.test(
     assertQuietLog(server);
   },
 );
+
+/** `promise`, or a failure naming `what` after `ms`. */
+async function within<T>(ms: number, what: string, promise: Promise<T>) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(
+          () => reject(new Error(`${what}: nothing within ${ms} ms`)),
+          ms,
+        )
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Reads until the server ends the connection (EOF or reset). */
 async function readToEnd(conn: Deno.Conn): Promise<void> {

@@ -169,7 +169,11 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           this.context.http,
           () => this.peerAddress(),
         );
-        if (this.state !== State.Http) return undefined; // timed out meanwhile
+        if (this.state !== State.Http) {
+          // Timed out meanwhile: an upgrade's slot is given back unused.
+          if (reply.kind === "upgrade") reply.slot.release();
+          return undefined;
+        }
         if (reply.kind === "upgrade") {
           // The rest of the read is the first frames: keep it past the
           // 101's write (the buffer is not read into meanwhile).

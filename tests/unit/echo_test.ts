@@ -70,25 +70,17 @@ Deno.test("a text size the glue reports is counted as is, not measured", () => {
   assert.equal(echo.stats.textBytesOut, 42);
 });
 
-Deno.test("text handed over as UTF-8 bytes (the engine) is counted and previewed as text", () => {
-  const lines: string[] = [];
-  setupLogging({ debug: true, format: "json", write: (l) => lines.push(l) });
-  try {
-    const echo = new EchoHub(peers, getLogger(["wsecho", "echo"]), true);
-    const a = new FakeSocket(3, "127.0.0.1:4000");
-    echo.open(a);
-    const utf8 = new TextEncoder().encode("héllo");
-    echo.echoedText(a, utf8, utf8.length);
-    assert.equal(echo.stats.textBytesIn, 6);
-    assert.equal(echo.stats.textMessagesOut, 1);
-    assert.equal(echo.stats.binaryMessagesIn, 0);
-    assert.equal(
-      JSON.parse(lines[1]).message,
-      '#3 echoed text message, 6 bytes: "héllo"',
-    );
-  } finally {
-    setupLogging({ debug: false, format: "json", write: () => {} });
-  }
+Deno.test("text handed over as UTF-8 bytes (the engine) is counted as text", () => {
+  const echo = hub();
+  const a = new FakeSocket(3);
+  echo.open(a);
+  const utf8 = new TextEncoder().encode("héllo");
+  echo.echoedText(a, utf8, utf8.length);
+  const s = echo.stats;
+  assert.deepEqual(
+    [s.textMessagesIn, s.textBytesIn, s.textMessagesOut, s.binaryMessagesIn],
+    [1, 6, 1, 0],
+  );
 });
 
 Deno.test("utf8Length agrees with TextEncoder, lone surrogates included", () => {
@@ -146,12 +138,15 @@ Deno.test("--debug logs connect, each message with an escaped preview, and disco
     echo.open(a);
     echoed(echo, a, 'line\nbreak "quoted"');
     echoed(echo, a, new Uint8Array([0, 255, 16]));
+    // The engine hands text over as its UTF-8 bytes: previewed as text.
+    echo.echoedText(a, new TextEncoder().encode("héllo"), 6);
     echo.closed(a, 1000, "done\r\nforged");
     const messages = lines.map((l) => JSON.parse(l).message);
     assert.deepEqual(messages, [
       "#7 connected from 127.0.0.1:4000 (1 connected)",
       '#7 echoed text message, 19 bytes: "line\\nbreak \\"quoted\\""',
       "#7 echoed binary message, 3 bytes: 00 ff 10",
+      '#7 echoed text message, 6 bytes: "héllo"',
       '#7 disconnected from 127.0.0.1:4000: code 1000 "done\\r\\nforged" (0 connected)',
     ]);
   } finally {

@@ -1,8 +1,9 @@
 /**
- * The HTTP side, runtime-agnostic: hands WebSocket upgrades (on any path, as
- * Qt's echoserver accepts them) that pass the access gate to the runtime,
- * and answers the plain routes: the browser client page, `/healthz`,
- * `/metrics`, and 404 for everything else.
+ * The HTTP side, runtime-agnostic: decides on each request. A WebSocket
+ * upgrade (on any path, as Qt's echoserver accepts them) that passes the
+ * access gate becomes a decision to upgrade, which the runtime's glue
+ * performs; the plain routes are answered: the browser client page,
+ * `/healthz`, `/metrics`, and 404 for everything else.
  */
 import process from "node:process";
 import { messageOf } from "../core/errors.ts";

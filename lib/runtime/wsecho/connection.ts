@@ -21,7 +21,7 @@ import {
 } from "../../core/close_codes.ts";
 import type { EchoHub, HandshakeInfo, PeerInfo } from "../../core/hub.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
-import type { UpgradeGate } from "../../http/upgrade_gate.ts";
+import type { ClientSlot } from "../../http/client_slots.ts";
 import { RequestHeadParser } from "../../http/request_head.ts";
 import {
   errorBytes,
@@ -57,7 +57,6 @@ export const enum State {
 /** What every connection of one server shares. */
 export interface ServerContext {
   readonly hub: EchoHub<Connection>;
-  readonly gate: UpgradeGate;
   readonly limits: ConnectionLimits;
   readonly http: HttpSideOptions;
   /** Seconds to send a request head (`--handshake-timeout`); 0: never. */
@@ -91,6 +90,8 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
   #closeReceived = false;
   /** The client a trusted proxy named (`--trust-proxy`), for log lines. */
   #forwardedClient: string | undefined;
+  /** Held from the upgrade on (`--max-clients`), given back by `end()`. */
+  #slot: ClientSlot | undefined;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -168,13 +169,18 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
           this.context.http,
           () => this.peerAddress(),
         );
-        if (this.state !== State.Http) return undefined; // timed out meanwhile
+        if (this.state !== State.Http) {
+          // Timed out meanwhile: an upgrade's slot is given back unused.
+          if (reply.kind === "upgrade") reply.slot.release();
+          return undefined;
+        }
         if (reply.kind === "upgrade") {
           // The rest of the read is the first frames: keep it past the
           // 101's write (the buffer is not read into meanwhile).
           // A client (and its gate slot) from here on, so that a failing
           // write of the 101 still gives the slot back.
           this.#forwardedClient = reply.client;
+          this.#slot = reply.slot;
           this.#open(reply.deflate, reply.handshake);
           await this.#write(reply.bytes);
           return rest;
@@ -259,7 +265,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
       this.#compressed = new CompressedPath(
         this,
         new DeflateCodec(deflate, { maxMessage: limits.maxMessage }),
-        hub,
+        hub.debug,
       );
     }
     hub.open(this, handshake);
@@ -315,9 +321,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     if (this.state !== State.Open) return;
     if (this.#compressed !== undefined) {
       this.#compressed.message(opcode, payload, compressed);
-    } else if (opcode === OPCODE_TEXT) {
-      this.context.hub.textMessage(this, payload);
-    } else this.context.hub.message(this, payload);
+    } else this.sendEcho(opcode, payload, payload, false);
   }
 
   onPing(payload: Uint8Array): void {
@@ -344,22 +348,23 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
 
   // What the receiver's events do, also called by the compressed path.
 
-  /** Sends an echo (the hub's transport calls this). */
-  sendMessage(opcode: number, payload: Uint8Array): void {
+  /**
+   * Sends the echo of `message` as `wire` (the compressed path's deflate,
+   * else `message` itself), then has the hub record it: counters and the
+   * `--debug` line. `message` is a view valid only during this call.
+   */
+  sendEcho(
+    opcode: number,
+    message: Uint8Array,
+    wire: Uint8Array,
+    compressed: boolean,
+  ): void {
     if (this.state !== State.Open) return;
-    if (this.#compressed !== undefined) {
-      this.#compressed.echo(opcode, payload);
-      return;
-    }
-    this.out.batch.appendMessage(opcode, payload);
+    this.out.batch.appendMessage(opcode, wire, compressed);
     if (this.out.writing) this.#queued();
-  }
-
-  /** Appends a deflated (or plain) echo of the compressed path. */
-  appendEcho(opcode: number, payload: Uint8Array, compressed: boolean): void {
-    if (this.state !== State.Open) return;
-    this.out.batch.appendMessage(opcode, payload, compressed);
-    if (this.out.writing) this.#queued();
+    const hub = this.context.hub;
+    if (opcode === OPCODE_TEXT) hub.echoedText(this, message, message.length);
+    else hub.echoedBinary(this, message);
   }
 
   pong(payload: Uint8Array): void {
@@ -481,7 +486,7 @@ export class Connection implements PeerInfo, ReceiverHandler, CompressedPeer {
     this.out.release();
     this.context.forget(this);
     if (upgraded) {
-      this.context.gate.release();
+      this.#slot!.release();
       this.context.hub.closed(
         this,
         this.#closeCode || ABNORMAL_CLOSURE,

@@ -45,11 +45,11 @@ export class EngineServer {
     const { limits, handshakeTimeout } = this.options;
     this.#context = {
       hub: service.hub,
-      gate: service.gate,
       limits,
       handshakeTimeout,
       http: {
         handle: service.handle,
+        gate: service.gate,
         tls,
         localHost: hostForUrl(this.addr),
         permessageDeflate: limits.permessageDeflate,

@@ -9,12 +9,12 @@ import { OPCODE_BINARY, OPCODE_TEXT } from "../../protocol/opcodes.ts";
 import type { Runtime, RuntimeInfo } from "../contract.ts";
 import { defineRuntime } from "../listen.ts";
 import { connectionLimits } from "../limits.ts";
-import type { Connection } from "./connection.ts";
 import { EngineServer } from "./server.ts";
+import type { WebSocketPhase } from "./websocket_phase.ts";
 
 const encoder = new TextEncoder();
 
-const transport: Transport<Connection> = {
+const transport: Transport<WebSocketPhase> = {
   send(connection, data) {
     // Only the builtin engines hand the hub strings and ArrayBuffers; ours
     // gives it bytes. Kept whole for any other caller.
@@ -40,7 +40,7 @@ function runtimeInfo(): RuntimeInfo {
   return { name: "deno", version: Deno.version.deno, engine: "wsecho" };
 }
 
-export const runtime: Runtime = defineRuntime<Connection>({
+export const runtime: Runtime = defineRuntime<WebSocketPhase>({
   info: runtimeInfo,
   serve({ bind, options, assemble }) {
     const server = new EngineServer(bind, {

@@ -19,11 +19,8 @@
  * stuck writes) are `tick(now)` here, called by one sweep over all
  * connections (server.ts), not a timer per connection.
  */
-import type { ConnectionLimits } from "../../config/options.ts";
 import { ABNORMAL_CLOSURE } from "../../core/close_codes.ts";
-import type { EchoHub } from "../../core/hub.ts";
 import { INTERNAL_ERROR, logInternalError } from "../../core/internal_error.ts";
-import type { UpgradeGate } from "../../http/upgrade_gate.ts";
 import { formatAddress } from "../address.ts";
 import { HttpPhase } from "./http_phase.ts";
 import type { HttpSideOptions } from "./http_side.ts";
@@ -31,13 +28,11 @@ import { Outbound } from "./outbound.ts";
 import { ReadBuffer } from "./read_buffer.ts";
 import type { EngineSocket } from "./socket.ts";
 import { CLOSE_TIMEOUT_MS, State } from "./state.ts";
-import { WebSocketPhase } from "./websocket_phase.ts";
+import type { PhaseHost } from "./phase_host.ts";
+import { type WebSocketContext, WebSocketPhase } from "./websocket_phase.ts";
 
 /** What every connection of one server shares. */
-export interface ServerContext {
-  readonly hub: EchoHub<WebSocketPhase>;
-  readonly gate: UpgradeGate;
-  readonly limits: ConnectionLimits;
+export interface ServerContext extends WebSocketContext {
   readonly http: HttpSideOptions;
   /** Seconds to send a request head (`--handshake-timeout`); 0: never. */
   readonly handshakeTimeout: number;
@@ -45,7 +40,7 @@ export interface ServerContext {
   forget(connection: Connection): void;
 }
 
-export class Connection {
+export class Connection implements PhaseHost {
   #state: State = State.AwaitingHead;
   /** When the current state was entered (ms): its timeout counts from here. */
   #since = Date.now();
@@ -106,9 +101,10 @@ export class Connection {
     // valid until the next read; its size follows the traffic.
     const buffer = new ReadBuffer();
     try {
-      const upgraded = await new HttpPhase(this).serve(buffer);
+      const upgraded = await new HttpPhase(this, this.context.http)
+        .serve(buffer);
       if (upgraded !== undefined) {
-        const ws = this.#ws = new WebSocketPhase(this, upgraded);
+        const ws = this.#ws = new WebSocketPhase(this, this.context, upgraded);
         await ws.serve(buffer, upgraded.rest);
       }
     } catch (error) {

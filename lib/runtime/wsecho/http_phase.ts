@@ -16,8 +16,8 @@ import {
 } from "../../http/response_bytes.ts";
 import type { HandshakeInfo } from "../../core/hub.ts";
 import type { DeflateParams } from "../../protocol/deflate_negotiation.ts";
-import type { Connection } from "./connection.ts";
-import { answer } from "./http_side.ts";
+import { answer, type HttpSideOptions } from "./http_side.ts";
+import type { PhaseHost } from "./phase_host.ts";
 import type { ReadBuffer } from "./read_buffer.ts";
 import { State } from "./state.ts";
 
@@ -39,7 +39,7 @@ export interface Upgraded {
  * A function, not an inline comparison: the state changes under awaits and
  * calls, which TypeScript's narrowing of `connection.state` does not see.
  */
-function awaitingHead(connection: Connection): boolean {
+function awaitingHead(connection: PhaseHost): boolean {
   return connection.state === State.AwaitingHead;
 }
 
@@ -49,10 +49,13 @@ const sink = new Uint8Array(1024);
 export class HttpPhase {
   readonly #parser = new RequestHeadParser();
 
-  constructor(private readonly connection: Connection) {}
+  constructor(
+    private readonly connection: PhaseHost,
+    private readonly options: HttpSideOptions,
+  ) {}
 
   /** The head did not arrive in time: 408, then our side ends. */
-  static timedOut(connection: Connection): void {
+  static timedOut(connection: PhaseHost): void {
     // The read loop goes on reading (and discarding) until the client
     // ends or the closing timeout drops the connection.
     connection.enter(State.Lingering);
@@ -83,7 +86,7 @@ export class HttpPhase {
         const rest = chunk.subarray(parsed.consumed);
         const reply = await answer(
           parsed.head,
-          connection.context.http,
+          this.options,
           () => connection.peerAddress(),
         );
         if (connection.state !== State.Answering) return undefined; // ended

@@ -12,18 +12,27 @@ import {
   NO_STATUS_RECEIVED,
   POLICY_VIOLATION,
 } from "../../core/close_codes.ts";
-import type { PeerInfo } from "../../core/hub.ts";
+import type { ConnectionLimits } from "../../config/options.ts";
+import type { EchoHub, PeerInfo } from "../../core/hub.ts";
+import type { UpgradeGate } from "../../http/upgrade_gate.ts";
 import { DeflateCodec } from "../../protocol/deflate_codec.ts";
 import { OPCODE_TEXT } from "../../protocol/opcodes.ts";
 import { Receiver, type ReceiverHandler } from "../../protocol/receiver.ts";
 import { logRefusal, tooBigReason } from "../limits.ts";
 import { CompressedPath, type CompressedPeer } from "./compressed_path.ts";
-import type { Connection } from "./connection.ts";
 import type { Upgraded } from "./http_phase.ts";
+import type { PhaseHost } from "./phase_host.ts";
 import type { ReadBuffer } from "./read_buffer.ts";
 import { State } from "./state.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/** What the WebSocket phases of one server share. */
+export interface WebSocketContext {
+  readonly hub: EchoHub<WebSocketPhase>;
+  readonly gate: UpgradeGate;
+  readonly limits: ConnectionLimits;
+}
 const utf8 = new TextDecoder();
 
 export class WebSocketPhase
@@ -46,10 +55,11 @@ export class WebSocketPhase
    * the 101 still gives the slot back.
    */
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: PhaseHost,
+    private readonly context: WebSocketContext,
     upgraded: Upgraded,
   ) {
-    const { hub, limits } = connection.context;
+    const { hub, limits } = context;
     connection.enter(State.Open);
     this.#forwardedClient = upgraded.client;
     this.id = hub.nextId();
@@ -114,10 +124,11 @@ export class WebSocketPhase
 
   /** A frame to send, in order with everything else; kicks the writer. */
   #queued(): void {
-    const { out, context } = this.connection;
-    if (out.writing && out.queued > context.limits.maxBuffered) {
+    const out = this.connection.out;
+    const { maxBuffered } = this.context.limits;
+    if (out.writing && out.queued > maxBuffered) {
       this.connection.refuseStuck(
-        `not reading: over ${context.limits.maxBuffered} bytes queued`,
+        `not reading: over ${maxBuffered} bytes queued`,
       );
       return;
     }
@@ -128,7 +139,7 @@ export class WebSocketPhase
 
   onMessage(opcode: number, payload: Uint8Array, compressed: boolean): void {
     if (this.connection.state !== State.Open) return;
-    const hub = this.connection.context.hub;
+    const hub = this.context.hub;
     if (this.#compressed !== undefined) {
       this.#compressed.message(opcode, payload, compressed);
     } else if (opcode === OPCODE_TEXT) {
@@ -214,7 +225,7 @@ export class WebSocketPhase
     this.#receiver.stop();
     if (code === MESSAGE_TOO_BIG) {
       // The words and the log line of the builtin engines' refusal.
-      reason = tooBigReason(this.connection.context.limits.maxMessage);
+      reason = tooBigReason(this.context.limits.maxMessage);
       logRefusal(this, code, reason);
     }
     if (state === State.Open) {
@@ -284,7 +295,7 @@ export class WebSocketPhase
   ended(abnormal: number): void {
     this.#receiver.stop();
     this.#compressed?.close();
-    const { gate, hub } = this.connection.context;
+    const { gate, hub } = this.context;
     gate.release();
     hub.closed(this, this.#closeCode || abnormal, this.#closeReason);
   }

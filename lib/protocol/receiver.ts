@@ -97,7 +97,7 @@ const FIRST_GATHER_CAPACITY = 1024;
  * the second read then grows it straight to the announced length, so the
  * only extra copy is of the first read's few bytes.
  */
-const FIRST_SPLIT_CAPACITY = 16 * 1024;
+const FIRST_SPLIT_CAPACITY = 4 * 1024;
 
 export class Receiver {
   readonly #handler: ReceiverHandler;

@@ -202,12 +202,6 @@ export class Connection implements PhaseHost {
     this.end();
   }
 
-  /** Starts the closing handshake from our side (shutdown). */
-  close(code: number, reason: string): void {
-    if (this.#ws === undefined) this.end(); // nothing to say goodbye with
-    else this.#ws.close(code, reason);
-  }
-
   /** Ends the connection now, once: forgets it and closes TCP. */
   end(): void {
     if (this.#state === State.Ended) return;

@@ -2,7 +2,7 @@
  * The wsecho engine's glue (`--engine wsecho`, Deno only): our own HTTP/1.1
  * and RFC 6455 over `Deno.listen` / `Deno.listenTls`, behind the same echo
  * service (hub, gate, routes) as every other target. A connection sends
- * its own echoes (connection.ts: `sendEcho`) and tells the hub; the hub
+ * its own echoes (websocket_phase.ts: `sendEcho`) and tells the hub; the hub
  * only names and closes it. See docs/engine.md.
  */
 import { denoListenFailure } from "../deno_listen_failure.ts";
@@ -10,7 +10,7 @@ import { type Peers, selfDescribed } from "../../core/hub.ts";
 import type { Runtime, RuntimeInfo } from "../contract.ts";
 import { defineRuntime } from "../listen.ts";
 import { connectionLimits } from "../limits.ts";
-import type { Connection } from "./connection.ts";
+import type { WebSocketPhase } from "./websocket_phase.ts";
 import { EngineServer } from "./server.ts";
 
 function runtimeInfo(): RuntimeInfo {
@@ -18,9 +18,12 @@ function runtimeInfo(): RuntimeInfo {
 }
 
 /** No `hosted`: `deno serve` listens itself and never hands us a socket. */
-export const runtime: Runtime = defineRuntime<Connection, Peers<Connection>>({
+export const runtime: Runtime = defineRuntime<
+  WebSocketPhase,
+  Peers<WebSocketPhase>
+>({
   info: runtimeInfo,
-  peers: () => selfDescribed<Connection>(),
+  peers: () => selfDescribed<WebSocketPhase>(),
   serve({ bind, options, service }) {
     const server = new EngineServer(bind, {
       limits: connectionLimits(options),

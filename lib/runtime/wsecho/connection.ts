@@ -22,11 +22,11 @@ import {
 import type { EchoHub, HandshakeInfo, PeerInfo } from "../../core/hub.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
 import type { UpgradeGate } from "../../http/upgrade_gate.ts";
-import { RequestHeadParser } from "../../http/request_head.ts";
+import { RequestHeadParser } from "../../protocol/http1/request_parser.ts";
 import {
   errorBytes,
   REQUEST_TIMEOUT_BYTES,
-} from "../../http/response_bytes.ts";
+} from "../../protocol/http1/response_writer.ts";
 import { DeflateCodec } from "../../protocol/deflate_codec.ts";
 import type { DeflateParams } from "../../protocol/deflate_negotiation.ts";
 import { OPCODE_TEXT } from "../../protocol/opcodes.ts";

@@ -7,13 +7,13 @@
 import type { HandshakeInfo } from "../../core/hub.ts";
 import { handshakeInfo } from "../../http/handshake_info.ts";
 import type { HttpHandler, PeerAddress, Upgrade } from "../../http/routes.ts";
-import { requestOf, viewOf } from "../../http/head_request.ts";
-import type { RequestHead } from "../../http/request_head.ts";
+import { requestOf, viewOf } from "../../http/request_view.ts";
+import type { RequestHead } from "../../protocol/http1/request_parser.ts";
 import {
   errorBytes,
   responseBytes,
   switchingProtocols,
-} from "../../http/response_bytes.ts";
+} from "../../protocol/http1/response_writer.ts";
 import {
   DEFAULT_DEFLATE_CONFIG,
   type DeflateParams,
@@ -58,7 +58,7 @@ export async function answer(
 ): Promise<Answer> {
   // A GET (every handshake) gets the cheap view over the parsed head; it
   // answers every read the handler and the gate make (method, url,
-  // headers) as the Request does (tests/unit/head_request_test.ts). Other
+  // headers) as the Request does (tests/unit/request_view_test.ts). Other
   // methods keep the Request's rules: those it cannot carry are a 405.
   // Measured: see docs/engine.md (Speed, handshakes).
   const request = head.method === "GET"

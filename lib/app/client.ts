@@ -28,7 +28,7 @@ import {
   type Received,
 } from "./client_socket.ts";
 import { setupLogging } from "./logging.ts";
-import { withTimeout } from "./timeout.ts";
+import { withTimeout } from "../core/timeout.ts";
 
 /** Where the client reads and writes; the real process unless a test says. */
 export interface ClientIo {

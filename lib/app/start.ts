@@ -27,11 +27,11 @@ import {
   WorkerPool,
 } from "./bun_workers.ts";
 import type { ServeExport } from "./deno_serve.ts";
-import { helpHint } from "./help_hint.ts";
+import { helpHint } from "../cli/help_hint.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
-import { NAME, VERSION } from "./version.ts";
+import { NAME, VERSION } from "../cli/version.ts";
 
 /**
  * How this process was started: `"run"` where we listen ourselves (`deno

@@ -92,6 +92,10 @@ export async function start(
       process.stdout.write(CLIENT_HELP);
       return 0;
     case "client":
+      setupLogging({
+        debug: command.options.debug,
+        format: command.options.logFormat,
+      });
       // Loaded only for the client: npm:ws reads environment variables as
       // it loads, which a server under 'deno serve' (no --allow-env) may not.
       return await (await import("./client.ts")).runClient(command.options);

@@ -24,7 +24,8 @@ export const LAYERS: readonly { folder: string; rank: number }[] = [
   { folder: "lib/http/", rank: 3 },
   { folder: "lib/runtime/", rank: 4 },
   { folder: "lib/cli/", rank: 5 },
-  { folder: "lib/app/", rank: 6 },
+  { folder: "lib/client/", rank: 6 },
+  { folder: "lib/app/", rank: 7 },
 ];
 /** The entry point sits above everything. */
 const MAIN = "main.ts";

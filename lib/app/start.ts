@@ -98,7 +98,9 @@ export async function start(
       });
       // Loaded only for the client: npm:ws reads environment variables as
       // it loads, which a server under 'deno serve' (no --allow-env) may not.
-      return await (await import("./client.ts")).runClient(command.options);
+      return await (await import("../client/client.ts")).runClient(
+        command.options,
+      );
   }
 
   const { options } = command;

@@ -16,11 +16,11 @@ import {
 import { INSTANCE } from "../http/routes.ts";
 import { pageUrl, wsUrl } from "../runtime/address.ts";
 import type { HostedServer, Runtime } from "../runtime/contract.ts";
-import { commandLine } from "./command_line.ts";
+import { commandLine } from "../cli/command_line.ts";
 import { siblings } from "./deno_serve_siblings.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
-import { NAME } from "./version.ts";
+import { NAME } from "../cli/version.ts";
 
 export interface ServeExport {
   fetch: Deno.ServeHandler;

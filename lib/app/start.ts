@@ -27,11 +27,11 @@ import {
   WorkerPool,
 } from "./bun_workers.ts";
 import type { ServeExport } from "./deno_serve.ts";
-import { helpHint } from "./help_hint.ts";
+import { helpHint } from "../cli/help_hint.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
-import { NAME, VERSION } from "./version.ts";
+import { NAME, VERSION } from "../cli/version.ts";
 
 /**
  * How this process was started: `"run"` where we listen ourselves (`deno
@@ -94,9 +94,15 @@ export async function start(
       process.stdout.write(CLIENT_HELP);
       return 0;
     case "client":
+      setupLogging({
+        debug: command.options.debug,
+        format: command.options.logFormat,
+      });
       // Loaded only for the client: npm:ws reads environment variables as
       // it loads, which a server under 'deno serve' (no --allow-env) may not.
-      return await (await import("./client.ts")).runClient(command.options);
+      return await (await import("../client/client.ts")).runClient(
+        command.options,
+      );
   }
 
   const { options } = command;

@@ -10,7 +10,7 @@ import { messageOf } from "../core/errors.ts";
 import type { HubView } from "../core/hub.ts";
 import type { AddressMatcher } from "./cidr.ts";
 import { forwardedClient } from "./forwarded.ts";
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_CSP, PAGE_HTML } from "./page.ts";

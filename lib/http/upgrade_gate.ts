@@ -9,7 +9,7 @@
 import { logger } from "../core/log.ts";
 import { type ClientSlot, ClientSlots } from "./client_slots.ts";
 import { checkHandshake, WEBSOCKET_VERSION } from "./handshake.ts";
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
 import { chooseProtocol } from "./subprotocol.ts";
 

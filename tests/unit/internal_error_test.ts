@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { setupLogging } from "../../lib/app/logging.ts";
 import { INTERNAL_ERROR } from "../../lib/core/close_codes.ts";
-import { RequestHeadParser } from "../../lib/http/request_head.ts";
+import { RequestHeadParser } from "../../lib/protocol/http1/request_parser.ts";
 import { UpgradeGate } from "../../lib/http/upgrade_gate.ts";
 import { DeflateCodec } from "../../lib/protocol/deflate_codec.ts";
 import { OPCODE_BINARY } from "../../lib/protocol/opcodes.ts";

@@ -9,11 +9,11 @@
  * written, so the 408 of the timeout can never be written while a response
  * is (and both go through the one `Outbound` anyway).
  */
-import { RequestHeadParser } from "../../http/request_head.ts";
+import { RequestHeadParser } from "../../protocol/http1/request_parser.ts";
 import {
   errorBytes,
   REQUEST_TIMEOUT_BYTES,
-} from "../../http/response_bytes.ts";
+} from "../../protocol/http1/response_writer.ts";
 import type { HandshakeInfo } from "../../core/hub.ts";
 import type { ClientSlot } from "../../http/client_slots.ts";
 import type { DeflateParams } from "../../protocol/deflate_negotiation.ts";

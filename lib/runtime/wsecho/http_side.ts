@@ -20,13 +20,13 @@ import {
   requestOf,
   type RequestView,
   viewOf,
-} from "../../http/head_request.ts";
-import type { RequestHead } from "../../http/request_head.ts";
+} from "../../http/request_view.ts";
+import type { RequestHead } from "../../protocol/http1/request_parser.ts";
 import {
   errorBytes,
   responseBytes,
   switchingProtocols,
-} from "../../http/response_bytes.ts";
+} from "../../protocol/http1/response_writer.ts";
 import {
   DEFAULT_DEFLATE_CONFIG,
   type DeflateParams,

@@ -11,19 +11,96 @@
  * attributes of log entries (and the `.body` cell) are a stable interface:
  * the browser tests drive the page through them.
  */
-// @ts-nocheck: moved verbatim from lib/http/page.ts; typed in the next commit.
+// The browser runs this as a classic script: strict, like the module that
+// `deno check` sees.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
+
+/** Where a row of the log comes from. */
+type Direction = "sent" | "received" | "info" | "error";
+/** A row's type column: the message's frame type, or nothing. */
+type RowType = "text" | "binary" | "";
+/** What the composer sends: its radio buttons. */
+type Kind = "text" | "hex" | "file";
+/** Why a field's value cannot be used, in a sentence for the page. */
+interface Invalid {
+  readonly error: string;
+}
+/** A connection to make: a checked ws(s):// URL and the subprotocols offered. */
+interface Target {
+  readonly url: string;
+  readonly protocols: readonly string[];
+}
+/** A message ready for Send. */
+interface Draft {
+  /** A file is read only when it is sent. */
+  readonly data: string | Uint8Array<ArrayBuffer> | File;
+  readonly size: number;
+  /** The file's name, shown in the log before its bytes. */
+  readonly from?: string;
+}
+/** A message sent and not yet echoed. */
+interface Pending {
+  readonly at: number;
+  readonly data: string | Uint8Array<ArrayBuffer>;
+}
+
+/** The element of index.html with `id`; it must exist and be a `type`. */
+function element<T extends HTMLElement>(
+  id: string,
+  type: { new (): T; prototype: T },
+): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) {
+    throw new Error("#" + id + " is missing or not a " + type.name);
+  }
+  return found;
+}
+
+/** The page's elements, looked up once (the script runs after them). */
+const ui = {
+  version: element("version", HTMLSpanElement),
+  state: element("state", HTMLSpanElement),
+  url: element("url", HTMLInputElement),
+  protocols: element("protocols", HTMLInputElement),
+  connect: element("connect", HTMLButtonElement),
+  disconnect: element("disconnect", HTMLButtonElement),
+  reconnect: element("reconnect", HTMLButtonElement),
+  autoReconnect: element("auto-reconnect", HTMLInputElement),
+  notice: element("notice", HTMLDivElement),
+  details: element("details", HTMLDListElement),
+  negotiated: element("negotiated", HTMLElement),
+  extensions: element("extensions", HTMLElement),
+  kindText: element("kind-text", HTMLInputElement),
+  kindHex: element("kind-hex", HTMLInputElement),
+  kindFile: element("kind-file", HTMLInputElement),
+  panelText: element("panel-text", HTMLDivElement),
+  panelHex: element("panel-hex", HTMLDivElement),
+  panelFile: element("panel-file", HTMLDivElement),
+  message: element("message", HTMLTextAreaElement),
+  hex: element("hex", HTMLTextAreaElement),
+  file: element("file", HTMLInputElement),
+  fileInfo: element("file-info", HTMLSpanElement),
+  size: element("size", HTMLSpanElement),
+  inputError: element("input-error", HTMLSpanElement),
+  send: element("send", HTMLButtonElement),
+  sendKeys: element("send-keys", HTMLElement),
+  stats: element("stats", HTMLSpanElement),
+  copyStatus: element("copy-status", HTMLSpanElement),
+  copy: element("copy", HTMLButtonElement),
+  clear: element("clear", HTMLButtonElement),
+  log: element("log", HTMLOListElement),
+};
+
+const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const;
 // RFC 7230 token: what a browser accepts as a subprotocol name.
-const TOKEN = /^[!#$%&'*+\-.^_\x60|~0-9A-Za-z]+$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Shown as <U+XXXX>: controls other than line break and tab, and format and
 // bidi characters (U+202E...), which would hide or reorder the log's text.
 const INVISIBLE = /([^\P{Cc}\n\t]|\p{Cf}|[\u2028\u2029])/u;
 const HEX_SHOWN = 128; // bytes of a binary message shown as hex
 const TEXT_SHOWN = 4000; // characters of a text message shown
 const MAX_ENTRIES = 2000; // log rows kept, so the page can stay open
-const CLOSE_CODES = {
+const CLOSE_CODES: Readonly<Record<number, string>> = {
   1000: "normal closure",
   1001: "going away",
   1002: "protocol error",
@@ -41,28 +118,28 @@ const CLOSE_CODES = {
 };
 const encoder = new TextEncoder();
 
-let socket = null;
-let target = null; // { url, protocols } of the last attempt
+let socket: WebSocket | null = null;
+let target: Target | null = null; // the last attempt
 let opened = false; // whether the current socket ever opened
 let userClosed = false; // Disconnect was pressed: no auto-reconnect
-let pending = []; // sends not yet echoed, oldest first
+let pending: Pending[] = []; // sends not yet echoed, oldest first
 let retryTimer = 0;
 let retryAttempts = 0;
 const stats = { sent: 0, received: 0, rttSum: 0, rttCount: 0, rttLast: 0 };
 
-function pageSocketUrl() {
+function pageSocketUrl(): string {
   const url = new URL(".", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   return url.href;
 }
 
 /** The URL to connect to, or why not: ws(s):// only, http(s):// converted. */
-function checkUrl(raw) {
+function checkUrl(raw: string): Invalid | { url: string; note: string } {
   const text = raw.trim();
   if (text === "") {
     return { error: "Enter a server URL, such as " + pageSocketUrl() };
   }
-  let url = null;
+  let url: URL | null = null;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     try {
       url = new URL(text);
@@ -104,7 +181,7 @@ function checkUrl(raw) {
 }
 
 /** "chat, superchat" -> ["chat", "superchat"], or why not. */
-function checkProtocols(raw) {
+function checkProtocols(raw: string): Invalid | { protocols: string[] } {
   const names = raw.split(",").map((name) => name.trim()).filter(Boolean);
   const bad = names.find((name) => !TOKEN.test(name));
   if (bad !== undefined) {
@@ -121,7 +198,7 @@ function checkProtocols(raw) {
 }
 
 /** Hex digits, optionally separated by spaces, commas, colons or 0x. */
-function parseHex(text) {
+function parseHex(text: string): Invalid | { bytes: Uint8Array<ArrayBuffer> } {
   const digits = text.split(/[\s,:;]+/).filter(Boolean).map((t) =>
     t.replace(/^0x/i, "")
   ).join("");
@@ -137,7 +214,7 @@ function parseHex(text) {
   return { bytes };
 }
 
-function hex(bytes, limit) {
+function hex(bytes: Uint8Array, limit: number): string {
   const shown = Array.from(
     bytes.subarray(0, limit),
     (b) => b.toString(16).padStart(2, "0"),
@@ -145,38 +222,38 @@ function hex(bytes, limit) {
   return shown.join(" ");
 }
 
-function sameBytes(a, b) {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function formatSize(n) {
+function formatSize(n: number): string {
   if (n < 1024) return n + " B";
   if (n < 1048576) return (n / 1024).toFixed(1) + " KiB";
   return (n / 1048576).toFixed(1) + " MiB";
 }
 
-function bytesLabel(n) {
+function bytesLabel(n: number): string {
   return n === 1
     ? "1 byte"
     : n + " bytes" + (n >= 1024 ? " (" + formatSize(n) + ")" : "");
 }
 
-function formatMs(ms) {
+function formatMs(ms: number): string {
   if (ms >= 1000) return (ms / 1000).toFixed(2) + " s";
   return ms.toFixed(ms < 10 ? 2 : 1) + " ms";
 }
 
-function clock() {
+function clock(): string {
   const d = new Date();
-  const two = (n) => String(n).padStart(2, "0");
+  const two = (n: number) => String(n).padStart(2, "0");
   return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" +
     two(d.getSeconds()) + "." +
     String(d.getMilliseconds()).padStart(3, "0");
 }
 
-function span(className, text) {
+function span(className: string, text: string): HTMLSpanElement {
   const element = document.createElement("span");
   element.className = className;
   element.textContent = text;
@@ -184,7 +261,7 @@ function span(className, text) {
 }
 
 /** Text as text nodes, with invisible characters shown by their code point. */
-function textBody(text) {
+function textBody(text: string): DocumentFragment {
   const fragment = document.createDocumentFragment();
   if (text === "") {
     fragment.append(span("more", "empty"));
@@ -195,7 +272,8 @@ function textBody(text) {
     if (i % 2 === 0) {
       if (part) fragment.append(part);
     } else {
-      const code = part.codePointAt(0).toString(16).toUpperCase().padStart(
+      // An odd part is what INVISIBLE matched: one code point.
+      const code = part.codePointAt(0)!.toString(16).toUpperCase().padStart(
         4,
         "0",
       );
@@ -210,7 +288,7 @@ function textBody(text) {
   return fragment;
 }
 
-function binaryBody(bytes, from) {
+function binaryBody(bytes: Uint8Array, from?: string): DocumentFragment {
   const fragment = document.createDocumentFragment();
   if (from) fragment.append(span("from", from), " ");
   if (bytes.length === 0) fragment.append(span("more", "empty"));
@@ -224,7 +302,7 @@ function binaryBody(bytes, from) {
   return fragment;
 }
 
-const DIR_LABELS = {
+const DIR_LABELS: Readonly<Record<Direction, string>> = {
   sent: "\u2191 sent",
   received: "\u2193 received",
   info: "\u2022 info",
@@ -232,8 +310,12 @@ const DIR_LABELS = {
 };
 
 /** Appends one row; body is a string or nodes, always inserted as text. */
-function log(dir, type, body, meta) {
-  const m = meta || {};
+function log(
+  dir: Direction,
+  type: RowType,
+  body: string | Node,
+  m: { size?: number; rtt?: number; mismatch?: boolean } = {},
+): void {
   const item = document.createElement("li");
   item.dataset.dir = dir;
   item.dataset.type = type;
@@ -263,26 +345,32 @@ function log(dir, type, body, meta) {
     rtt,
     content,
   );
-  const list = $("log");
+  const list = ui.log;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.append(item);
-  while (list.childElementCount > MAX_ENTRIES) list.firstElementChild.remove();
+  while (list.childElementCount > MAX_ENTRIES) {
+    list.firstElementChild?.remove();
+  }
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
 /** The notice under the connection buttons: a sentence and optional list. */
-function notice(kind, text, items) {
-  const box = $("notice");
+function notice(
+  level: "info" | "error" | "",
+  text: string,
+  items: readonly string[] = [],
+): void {
+  const box = ui.notice;
   box.replaceChildren();
   if (!text) {
     box.hidden = true;
     return;
   }
-  box.dataset.kind = kind;
+  box.dataset.kind = level;
   const p = document.createElement("p");
   p.textContent = text;
   box.append(p);
-  if (items && items.length) {
+  if (items.length) {
     const list = document.createElement("ul");
     for (const entry of items) {
       const li = document.createElement("li");
@@ -294,7 +382,7 @@ function notice(kind, text, items) {
   box.hidden = false;
 }
 
-function failureCauses(url, protocols) {
+function failureCauses(url: string, protocols: readonly string[]): string[] {
   const u = new URL(url);
   const hostPort = u.host || u.hostname;
   const causes = [
@@ -315,52 +403,45 @@ function failureCauses(url, protocols) {
   return causes;
 }
 
-function closeText(event) {
+function closeText(event: CloseEvent): string {
   const meaning = CLOSE_CODES[event.code];
   return "closed, code " + event.code + (meaning ? " " + meaning : "") +
     (event.reason ? ", reason \u201c" + event.reason + "\u201d" : "");
 }
 
-function connect() {
-  const url = checkUrl($("url").value);
-  const offer = checkProtocols($("protocols").value);
-  $("url").setAttribute("aria-invalid", String(Boolean(url.error)));
-  $("protocols").setAttribute("aria-invalid", String(Boolean(offer.error)));
-  const error = url.error || offer.error;
-  if (error) {
-    // Nothing is sent: a bad URL never reaches the network.
-    notice("error", error);
-    log("error", "", "not connecting: " + error);
-    ($("url").getAttribute("aria-invalid") === "true"
-      ? $("url")
-      : $("protocols")).focus();
-    return;
-  }
+function connect(): void {
+  const url = checkUrl(ui.url.value);
+  const offer = checkProtocols(ui.protocols.value);
+  ui.url.setAttribute("aria-invalid", String("error" in url));
+  ui.protocols.setAttribute("aria-invalid", String("error" in offer));
+  if ("error" in url) return refuse(url.error, ui.url);
+  if ("error" in offer) return refuse(offer.error, ui.protocols);
   if (url.note) {
-    $("url").value = url.url;
+    ui.url.value = url.url;
     log("info", "", url.note);
   }
   open({ url: url.url, protocols: offer.protocols }, url.note);
 }
 
-function open(next, note) {
+/** Nothing is sent: a bad URL or subprotocol never reaches the network. */
+function refuse(error: string, field: HTMLInputElement): void {
+  notice("error", error);
+  log("error", "", "not connecting: " + error);
+  field.focus();
+}
+
+function open(next: Target, note: string): void {
   cancelRetry();
   drop();
-  let ws;
+  let ws: WebSocket;
   try {
-    ws = new WebSocket(next.url, next.protocols);
+    ws = new WebSocket(next.url, [...next.protocols]);
   } catch (error) {
-    notice(
-      "error",
-      "Cannot connect: " +
-        (error && error.message ? error.message : String(error)),
-    );
-    log(
-      "error",
-      "",
-      "cannot connect: " +
-        (error && error.message ? error.message : String(error)),
-    );
+    const reason = error instanceof Error && error.message
+      ? error.message
+      : String(error);
+    notice("error", "Cannot connect: " + reason);
+    log("error", "", "cannot connect: " + reason);
     showState();
     return;
   }
@@ -378,8 +459,8 @@ function open(next, note) {
     if (ws !== socket) return;
     opened = true;
     retryAttempts = 0;
-    $("negotiated").textContent = ws.protocol || "none";
-    $("extensions").textContent = ws.extensions || "none";
+    ui.negotiated.textContent = ws.protocol || "none";
+    ui.extensions.textContent = ws.extensions || "none";
     notice("", "");
     log(
       "info",
@@ -421,13 +502,13 @@ function open(next, note) {
       log("info", "", "connection attempt cancelled");
     }
     showState();
-    if (!userClosed && $("auto-reconnect").checked) scheduleRetry();
+    if (!userClosed && ui.autoReconnect.checked) scheduleRetry();
   };
   showState();
 }
 
 /** Forgets the current socket (closing it) without logging its close. */
-function drop() {
+function drop(): void {
   if (!socket) return;
   const old = socket;
   socket = null;
@@ -437,18 +518,18 @@ function drop() {
   }
 }
 
-function scheduleRetry() {
+function scheduleRetry(): void {
   const seconds = Math.min(30, 2 ** retryAttempts);
   retryAttempts++;
   const text = "Reconnecting in " + seconds + " s (attempt " + retryAttempts +
     ")\u2026";
-  if ($("notice").hidden) {
+  if (ui.notice.hidden) {
     notice("info", text);
   } else {
     // Under the reason it failed, which stays in view.
     const line = document.createElement("p");
     line.textContent = text;
-    $("notice").append(line);
+    ui.notice.append(line);
   }
   retryTimer = setTimeout(() => {
     retryTimer = 0;
@@ -457,14 +538,14 @@ function scheduleRetry() {
   showState();
 }
 
-function cancelRetry() {
+function cancelRetry(): void {
   if (!retryTimer) return;
   clearTimeout(retryTimer);
   retryTimer = 0;
   notice("", "");
 }
 
-function disconnect() {
+function disconnect(): void {
   if (retryTimer) {
     cancelRetry();
     retryAttempts = 0;
@@ -478,62 +559,66 @@ function disconnect() {
   showState();
 }
 
-function reconnect() {
+function reconnect(): void {
   retryAttempts = 0;
   connect();
 }
 
-function kind() {
-  return document.querySelector("input[name=kind]:checked").value;
+function kind(): Kind {
+  if (ui.kindHex.checked) return "hex";
+  if (ui.kindFile.checked) return "file";
+  return "text";
 }
 
-/** What Send would send now: { type, data, size, from } or { error }. */
-function draft() {
+/** What Send would send now, or why it cannot. */
+function draft(): Draft | Invalid {
   const k = kind();
   if (k === "text") {
-    const text = $("message").value;
-    return { type: "text", data: text, size: encoder.encode(text).length };
+    const text = ui.message.value;
+    return { data: text, size: encoder.encode(text).length };
   }
   if (k === "hex") {
-    const parsed = parseHex($("hex").value);
-    if (parsed.error) return parsed;
-    return { type: "binary", data: parsed.bytes, size: parsed.bytes.length };
+    const parsed = parseHex(ui.hex.value);
+    if ("error" in parsed) return parsed;
+    return { data: parsed.bytes, size: parsed.bytes.length };
   }
-  const file = $("file").files[0];
+  const file = ui.file.files?.[0];
   if (!file) return { error: "Choose a file to send." };
-  return { type: "binary", file, size: file.size, from: file.name };
+  return { data: file, size: file.size, from: file.name };
 }
 
-function showDraft() {
+function showDraft(): void {
   const d = draft();
-  $("size").textContent = d.error ? "" : bytesLabel(d.size);
-  $("input-error").textContent = d.error && kind() !== "file" ? d.error : "";
-  $("hex").setAttribute(
+  const error = "error" in d ? d.error : "";
+  ui.size.textContent = "error" in d ? "" : bytesLabel(d.size);
+  ui.inputError.textContent = error && kind() !== "file" ? error : "";
+  ui.hex.setAttribute(
     "aria-invalid",
-    String(kind() === "hex" && Boolean(d.error)),
+    String(kind() === "hex" && Boolean(error)),
   );
-  $("send").disabled = !(socket && socket.readyState === 1) || Boolean(d.error);
+  ui.send.disabled = !(socket && socket.readyState === 1) || Boolean(error);
 }
 
-async function send() {
+async function send(): Promise<void> {
   const d = draft();
-  if (d.error || !socket || socket.readyState !== 1) return;
+  if ("error" in d || !socket || socket.readyState !== 1) return;
   const ws = socket;
-  const data = d.file ? new Uint8Array(await d.file.arrayBuffer()) : d.data;
+  const data = d.data instanceof File
+    ? new Uint8Array(await d.data.arrayBuffer())
+    : d.data;
   if (ws !== socket || ws.readyState !== 1) return;
   ws.send(data);
-  pending.push({ at: performance.now(), type: d.type, data });
+  pending.push({ at: performance.now(), data });
   stats.sent++;
-  log(
-    "sent",
-    d.type,
-    d.type === "text" ? textBody(data) : binaryBody(data, d.from),
-    { size: d.size },
-  );
+  if (typeof data === "string") {
+    log("sent", "text", textBody(data), { size: d.size });
+  } else {
+    log("sent", "binary", binaryBody(data, d.from), { size: d.size });
+  }
   showStats();
 }
 
-function received(data) {
+function received(data: string | ArrayBuffer): void {
   const now = performance.now();
   const echo = pending.shift();
   const rtt = echo ? now - echo.at : undefined;
@@ -544,8 +629,7 @@ function received(data) {
   }
   stats.received++;
   if (typeof data === "string") {
-    const same = echo !== undefined && echo.type === "text" &&
-      echo.data === data;
+    const same = echo !== undefined && echo.data === data;
     log("received", "text", textBody(data), {
       size: encoder.encode(data).length,
       rtt,
@@ -553,7 +637,7 @@ function received(data) {
     });
   } else {
     const bytes = new Uint8Array(data);
-    const same = echo !== undefined && echo.type === "binary" &&
+    const same = echo !== undefined && echo.data instanceof Uint8Array &&
       sameBytes(echo.data, bytes);
     log("received", "binary", binaryBody(bytes, ""), {
       size: bytes.length,
@@ -564,7 +648,7 @@ function received(data) {
   showStats();
 }
 
-function showStats() {
+function showStats(): void {
   const parts = [stats.sent + " sent", stats.received + " received"];
   if (pending.length) parts.push(pending.length + " awaiting echo");
   if (stats.rttCount) {
@@ -573,31 +657,33 @@ function showStats() {
         formatMs(stats.rttSum / stats.rttCount) + ")",
     );
   }
-  $("stats").textContent = stats.sent || stats.received
+  ui.stats.textContent = stats.sent || stats.received
     ? parts.join(" \u00b7 ")
     : "";
 }
 
-function showState() {
+function showState(): void {
   const state = socket ? socket.readyState : 3;
   const name = STATES[state];
-  $("state").textContent = name;
-  $("state").dataset.state = name.toLowerCase();
-  $("connect").disabled = state === 0 || state === 1;
-  $("disconnect").disabled = !(state === 0 || state === 1 || retryTimer);
-  $("reconnect").disabled = state === 0;
-  $("details").hidden = state !== 1;
+  ui.state.textContent = name;
+  ui.state.dataset.state = name.toLowerCase();
+  ui.connect.disabled = state === 0 || state === 1;
+  ui.disconnect.disabled = !(state === 0 || state === 1 || retryTimer);
+  ui.reconnect.disabled = state === 0;
+  ui.details.hidden = state !== 1;
   showDraft();
 }
 
 /** The log as plain text, one row a line: what Copy puts on the clipboard. */
-function logText() {
-  return Array.from($("log").children, (li) => {
-    const cell = (name) => li.querySelector("." + name).textContent;
+function logText(): string {
+  // Rows hold spans only (message text goes in as text), so every li is a row.
+  return Array.from(ui.log.querySelectorAll("li"), (li) => {
+    const cell = (name: string) =>
+      li.querySelector("." + name)?.textContent ?? "";
     return [
       cell("time"),
-      li.dataset.dir.padEnd(8),
-      li.dataset.type.padEnd(6),
+      (li.dataset.dir ?? "").padEnd(8),
+      (li.dataset.type ?? "").padEnd(6),
       cell("size").padStart(9),
       cell("rtt").padStart(9),
       cell("body"),
@@ -605,17 +691,17 @@ function logText() {
   }).join("\n");
 }
 
-async function copyLog() {
+async function copyLog(): Promise<void> {
   const text = logText();
-  const done = (message) => {
-    $("copy-status").textContent = message;
+  const done = (message: string) => {
+    ui.copyStatus.textContent = message;
     setTimeout(() => {
-      $("copy-status").textContent = "";
+      ui.copyStatus.textContent = "";
     }, 2500);
   };
   if (!text) return done("Nothing to copy");
-  const lines = $("log").childElementCount +
-    ($("log").childElementCount === 1 ? " row" : " rows");
+  const lines = ui.log.childElementCount +
+    (ui.log.childElementCount === 1 ? " row" : " rows");
   try {
     await navigator.clipboard.writeText(text);
     return done("Copied " + lines);
@@ -636,14 +722,14 @@ async function copyLog() {
     copied = false;
   }
   area.remove();
-  $("copy").focus();
+  ui.copy.focus();
   done(
     copied ? "Copied " + lines : "Copy failed: select the log and copy by hand",
   );
 }
 
-function clearLog() {
-  $("log").replaceChildren();
+function clearLog(): void {
+  ui.log.replaceChildren();
   Object.assign(stats, {
     sent: 0,
     received: 0,
@@ -654,37 +740,37 @@ function clearLog() {
   showStats();
 }
 
-function showKind() {
+function showKind(): void {
   const k = kind();
-  $("panel-text").hidden = k !== "text";
-  $("panel-hex").hidden = k !== "hex";
-  $("panel-file").hidden = k !== "file";
+  ui.panelText.hidden = k !== "text";
+  ui.panelHex.hidden = k !== "hex";
+  ui.panelFile.hidden = k !== "file";
   showDraft();
 }
 
-$("url").value = pageSocketUrl();
+ui.url.value = pageSocketUrl();
 const mac = /Mac|iPhone|iPad/.test(navigator.platform);
-$("send-keys").textContent = mac ? "\u2318\u21b5" : "Ctrl+\u21b5";
-$("send").title = "Send (" + (mac ? "Cmd" : "Ctrl") + "+Enter)";
-$("connect").onclick = connect;
-$("disconnect").onclick = disconnect;
-$("reconnect").onclick = reconnect;
-$("send").onclick = send;
-$("clear").onclick = clearLog;
-$("copy").onclick = copyLog;
-for (const radio of document.querySelectorAll("input[name=kind]")) {
+ui.sendKeys.textContent = mac ? "\u2318\u21b5" : "Ctrl+\u21b5";
+ui.send.title = "Send (" + (mac ? "Cmd" : "Ctrl") + "+Enter)";
+ui.connect.onclick = connect;
+ui.disconnect.onclick = disconnect;
+ui.reconnect.onclick = reconnect;
+ui.send.onclick = send;
+ui.clear.onclick = clearLog;
+ui.copy.onclick = copyLog;
+for (const radio of [ui.kindText, ui.kindHex, ui.kindFile]) {
   radio.onchange = showKind;
 }
-for (const id of ["message", "hex"]) $(id).oninput = showDraft;
-$("file").onchange = () => {
-  const file = $("file").files[0];
-  $("file-info").textContent = file
+for (const field of [ui.message, ui.hex]) field.oninput = showDraft;
+ui.file.onchange = () => {
+  const file = ui.file.files?.[0];
+  ui.fileInfo.textContent = file
     ? file.name + " \u00b7 " + bytesLabel(file.size)
     : "No file chosen";
   showDraft();
 };
-for (const id of ["url", "protocols"]) {
-  $(id).onkeydown = (event) => {
+for (const field of [ui.url, ui.protocols]) {
+  field.onkeydown = (event) => {
     // Ctrl/Cmd+Enter is Send's shortcut, handled on the document.
     if (
       event.key === "Enter" && !event.isComposing && !event.ctrlKey &&
@@ -692,22 +778,28 @@ for (const id of ["url", "protocols"]) {
     ) {
       event.preventDefault();
       if (socket && socket.readyState === 1) reconnect();
-      else if (!$("connect").disabled) connect();
+      else if (!ui.connect.disabled) connect();
     }
   };
-  $(id).oninput = () => $(id).setAttribute("aria-invalid", "false");
+  field.oninput = () => field.setAttribute("aria-invalid", "false");
 }
 document.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
-    if (!$("send").disabled) send();
+    if (!ui.send.disabled) send();
   }
 });
+/** What the page reads of /healthz. */
+interface Health {
+  version?: string;
+  runtime?: string;
+  runtimeVersion?: string;
+}
 fetch("healthz", { cache: "no-store" })
   .then((response) => response.ok ? response.json() : null)
-  .then((health) => {
+  .then((health: Health | null) => {
     if (health && health.version) {
-      $("version").textContent = "wsecho " + health.version +
+      ui.version.textContent = "wsecho " + health.version +
         (health.runtime
           ? " \u00b7 " + health.runtime + " " + (health.runtimeVersion || "")
           : "");

@@ -672,9 +672,48 @@ kbd {
     <script>
 "use strict";
 (() => {
-  const $ = (id) => document.getElementById(id);
+  function element(id, type) {
+    const found = document.getElementById(id);
+    if (!(found instanceof type)) {
+      throw new Error("#" + id + " is missing or not a " + type.name);
+    }
+    return found;
+  }
+  const ui = {
+    version: element("version", HTMLSpanElement),
+    state: element("state", HTMLSpanElement),
+    url: element("url", HTMLInputElement),
+    protocols: element("protocols", HTMLInputElement),
+    connect: element("connect", HTMLButtonElement),
+    disconnect: element("disconnect", HTMLButtonElement),
+    reconnect: element("reconnect", HTMLButtonElement),
+    autoReconnect: element("auto-reconnect", HTMLInputElement),
+    notice: element("notice", HTMLDivElement),
+    details: element("details", HTMLDListElement),
+    negotiated: element("negotiated", HTMLElement),
+    extensions: element("extensions", HTMLElement),
+    kindText: element("kind-text", HTMLInputElement),
+    kindHex: element("kind-hex", HTMLInputElement),
+    kindFile: element("kind-file", HTMLInputElement),
+    panelText: element("panel-text", HTMLDivElement),
+    panelHex: element("panel-hex", HTMLDivElement),
+    panelFile: element("panel-file", HTMLDivElement),
+    message: element("message", HTMLTextAreaElement),
+    hex: element("hex", HTMLTextAreaElement),
+    file: element("file", HTMLInputElement),
+    fileInfo: element("file-info", HTMLSpanElement),
+    size: element("size", HTMLSpanElement),
+    inputError: element("input-error", HTMLSpanElement),
+    send: element("send", HTMLButtonElement),
+    sendKeys: element("send-keys", HTMLElement),
+    stats: element("stats", HTMLSpanElement),
+    copyStatus: element("copy-status", HTMLSpanElement),
+    copy: element("copy", HTMLButtonElement),
+    clear: element("clear", HTMLButtonElement),
+    log: element("log", HTMLOListElement)
+  };
   const STATES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"];
-  const TOKEN = /^[!#$%&'*+\\-.^_\\x60|~0-9A-Za-z]+$/;
+  const TOKEN = /^[!#$%&'*+\\-.^_\`|~0-9A-Za-z]+$/;
   const INVISIBLE = /([^\\P{Cc}\\n\\t]|\\p{Cf}|[\\u2028\\u2029])/u;
   const HEX_SHOWN = 128;
   const TEXT_SHOWN = 4e3;
@@ -806,10 +845,10 @@ kbd {
     return two(d.getHours()) + ":" + two(d.getMinutes()) + ":" + two(d.getSeconds()) + "." + String(d.getMilliseconds()).padStart(3, "0");
   }
   function span(className, text) {
-    const element = document.createElement("span");
-    element.className = className;
-    element.textContent = text;
-    return element;
+    const element2 = document.createElement("span");
+    element2.className = className;
+    element2.textContent = text;
+    return element2;
   }
   function textBody(text) {
     const fragment = document.createDocumentFragment();
@@ -855,8 +894,7 @@ kbd {
     info: "\\u2022 info",
     error: "\\xD7 error"
   };
-  function log(dir, type, body, meta) {
-    const m = meta || {};
+  function log(dir, type, body, m = {}) {
     const item = document.createElement("li");
     item.dataset.dir = dir;
     item.dataset.type = type;
@@ -886,24 +924,26 @@ kbd {
       rtt,
       content
     );
-    const list = $("log");
+    const list = ui.log;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.append(item);
-    while (list.childElementCount > MAX_ENTRIES) list.firstElementChild.remove();
+    while (list.childElementCount > MAX_ENTRIES) {
+      list.firstElementChild?.remove();
+    }
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
-  function notice(kind2, text, items) {
-    const box = $("notice");
+  function notice(level, text, items = []) {
+    const box = ui.notice;
     box.replaceChildren();
     if (!text) {
       box.hidden = true;
       return;
     }
-    box.dataset.kind = kind2;
+    box.dataset.kind = level;
     const p = document.createElement("p");
     p.textContent = text;
     box.append(p);
-    if (items && items.length) {
+    if (items.length) {
       const list = document.createElement("ul");
       for (const entry of items) {
         const li = document.createElement("li");
@@ -935,39 +975,33 @@ kbd {
     return "closed, code " + event.code + (meaning ? " " + meaning : "") + (event.reason ? ", reason \\u201C" + event.reason + "\\u201D" : "");
   }
   function connect() {
-    const url = checkUrl($("url").value);
-    const offer = checkProtocols($("protocols").value);
-    $("url").setAttribute("aria-invalid", String(Boolean(url.error)));
-    $("protocols").setAttribute("aria-invalid", String(Boolean(offer.error)));
-    const error = url.error || offer.error;
-    if (error) {
-      notice("error", error);
-      log("error", "", "not connecting: " + error);
-      ($("url").getAttribute("aria-invalid") === "true" ? $("url") : $("protocols")).focus();
-      return;
-    }
+    const url = checkUrl(ui.url.value);
+    const offer = checkProtocols(ui.protocols.value);
+    ui.url.setAttribute("aria-invalid", String("error" in url));
+    ui.protocols.setAttribute("aria-invalid", String("error" in offer));
+    if ("error" in url) return refuse(url.error, ui.url);
+    if ("error" in offer) return refuse(offer.error, ui.protocols);
     if (url.note) {
-      $("url").value = url.url;
+      ui.url.value = url.url;
       log("info", "", url.note);
     }
     open({ url: url.url, protocols: offer.protocols }, url.note);
+  }
+  function refuse(error, field) {
+    notice("error", error);
+    log("error", "", "not connecting: " + error);
+    field.focus();
   }
   function open(next, note) {
     cancelRetry();
     drop();
     let ws;
     try {
-      ws = new WebSocket(next.url, next.protocols);
+      ws = new WebSocket(next.url, [...next.protocols]);
     } catch (error) {
-      notice(
-        "error",
-        "Cannot connect: " + (error && error.message ? error.message : String(error))
-      );
-      log(
-        "error",
-        "",
-        "cannot connect: " + (error && error.message ? error.message : String(error))
-      );
+      const reason = error instanceof Error && error.message ? error.message : String(error);
+      notice("error", "Cannot connect: " + reason);
+      log("error", "", "cannot connect: " + reason);
       showState();
       return;
     }
@@ -985,8 +1019,8 @@ kbd {
       if (ws !== socket) return;
       opened = true;
       retryAttempts = 0;
-      $("negotiated").textContent = ws.protocol || "none";
-      $("extensions").textContent = ws.extensions || "none";
+      ui.negotiated.textContent = ws.protocol || "none";
+      ui.extensions.textContent = ws.extensions || "none";
       notice("", "");
       log(
         "info",
@@ -1025,7 +1059,7 @@ kbd {
         log("info", "", "connection attempt cancelled");
       }
       showState();
-      if (!userClosed && $("auto-reconnect").checked) scheduleRetry();
+      if (!userClosed && ui.autoReconnect.checked) scheduleRetry();
     };
     showState();
   }
@@ -1042,12 +1076,12 @@ kbd {
     const seconds = Math.min(30, 2 ** retryAttempts);
     retryAttempts++;
     const text = "Reconnecting in " + seconds + " s (attempt " + retryAttempts + ")\\u2026";
-    if ($("notice").hidden) {
+    if (ui.notice.hidden) {
       notice("info", text);
     } else {
       const line = document.createElement("p");
       line.textContent = text;
-      $("notice").append(line);
+      ui.notice.append(line);
     }
     retryTimer = setTimeout(() => {
       retryTimer = 0;
@@ -1079,48 +1113,50 @@ kbd {
     connect();
   }
   function kind() {
-    return document.querySelector("input[name=kind]:checked").value;
+    if (ui.kindHex.checked) return "hex";
+    if (ui.kindFile.checked) return "file";
+    return "text";
   }
   function draft() {
     const k = kind();
     if (k === "text") {
-      const text = $("message").value;
-      return { type: "text", data: text, size: encoder.encode(text).length };
+      const text = ui.message.value;
+      return { data: text, size: encoder.encode(text).length };
     }
     if (k === "hex") {
-      const parsed = parseHex($("hex").value);
-      if (parsed.error) return parsed;
-      return { type: "binary", data: parsed.bytes, size: parsed.bytes.length };
+      const parsed = parseHex(ui.hex.value);
+      if ("error" in parsed) return parsed;
+      return { data: parsed.bytes, size: parsed.bytes.length };
     }
-    const file = $("file").files[0];
+    const file = ui.file.files?.[0];
     if (!file) return { error: "Choose a file to send." };
-    return { type: "binary", file, size: file.size, from: file.name };
+    return { data: file, size: file.size, from: file.name };
   }
   function showDraft() {
     const d = draft();
-    $("size").textContent = d.error ? "" : bytesLabel(d.size);
-    $("input-error").textContent = d.error && kind() !== "file" ? d.error : "";
-    $("hex").setAttribute(
+    const error = "error" in d ? d.error : "";
+    ui.size.textContent = "error" in d ? "" : bytesLabel(d.size);
+    ui.inputError.textContent = error && kind() !== "file" ? error : "";
+    ui.hex.setAttribute(
       "aria-invalid",
-      String(kind() === "hex" && Boolean(d.error))
+      String(kind() === "hex" && Boolean(error))
     );
-    $("send").disabled = !(socket && socket.readyState === 1) || Boolean(d.error);
+    ui.send.disabled = !(socket && socket.readyState === 1) || Boolean(error);
   }
   async function send() {
     const d = draft();
-    if (d.error || !socket || socket.readyState !== 1) return;
+    if ("error" in d || !socket || socket.readyState !== 1) return;
     const ws = socket;
-    const data = d.file ? new Uint8Array(await d.file.arrayBuffer()) : d.data;
+    const data = d.data instanceof File ? new Uint8Array(await d.data.arrayBuffer()) : d.data;
     if (ws !== socket || ws.readyState !== 1) return;
     ws.send(data);
-    pending.push({ at: performance.now(), type: d.type, data });
+    pending.push({ at: performance.now(), data });
     stats.sent++;
-    log(
-      "sent",
-      d.type,
-      d.type === "text" ? textBody(data) : binaryBody(data, d.from),
-      { size: d.size }
-    );
+    if (typeof data === "string") {
+      log("sent", "text", textBody(data), { size: d.size });
+    } else {
+      log("sent", "binary", binaryBody(data, d.from), { size: d.size });
+    }
     showStats();
   }
   function received(data) {
@@ -1134,7 +1170,7 @@ kbd {
     }
     stats.received++;
     if (typeof data === "string") {
-      const same = echo !== void 0 && echo.type === "text" && echo.data === data;
+      const same = echo !== void 0 && echo.data === data;
       log("received", "text", textBody(data), {
         size: encoder.encode(data).length,
         rtt,
@@ -1142,7 +1178,7 @@ kbd {
       });
     } else {
       const bytes = new Uint8Array(data);
-      const same = echo !== void 0 && echo.type === "binary" && sameBytes(echo.data, bytes);
+      const same = echo !== void 0 && echo.data instanceof Uint8Array && sameBytes(echo.data, bytes);
       log("received", "binary", binaryBody(bytes, ""), {
         size: bytes.length,
         rtt,
@@ -1159,26 +1195,26 @@ kbd {
         "RTT " + formatMs(stats.rttLast) + " (avg " + formatMs(stats.rttSum / stats.rttCount) + ")"
       );
     }
-    $("stats").textContent = stats.sent || stats.received ? parts.join(" \\xB7 ") : "";
+    ui.stats.textContent = stats.sent || stats.received ? parts.join(" \\xB7 ") : "";
   }
   function showState() {
     const state = socket ? socket.readyState : 3;
     const name = STATES[state];
-    $("state").textContent = name;
-    $("state").dataset.state = name.toLowerCase();
-    $("connect").disabled = state === 0 || state === 1;
-    $("disconnect").disabled = !(state === 0 || state === 1 || retryTimer);
-    $("reconnect").disabled = state === 0;
-    $("details").hidden = state !== 1;
+    ui.state.textContent = name;
+    ui.state.dataset.state = name.toLowerCase();
+    ui.connect.disabled = state === 0 || state === 1;
+    ui.disconnect.disabled = !(state === 0 || state === 1 || retryTimer);
+    ui.reconnect.disabled = state === 0;
+    ui.details.hidden = state !== 1;
     showDraft();
   }
   function logText() {
-    return Array.from($("log").children, (li) => {
-      const cell = (name) => li.querySelector("." + name).textContent;
+    return Array.from(ui.log.querySelectorAll("li"), (li) => {
+      const cell = (name) => li.querySelector("." + name)?.textContent ?? "";
       return [
         cell("time"),
-        li.dataset.dir.padEnd(8),
-        li.dataset.type.padEnd(6),
+        (li.dataset.dir ?? "").padEnd(8),
+        (li.dataset.type ?? "").padEnd(6),
         cell("size").padStart(9),
         cell("rtt").padStart(9),
         cell("body")
@@ -1188,13 +1224,13 @@ kbd {
   async function copyLog() {
     const text = logText();
     const done = (message) => {
-      $("copy-status").textContent = message;
+      ui.copyStatus.textContent = message;
       setTimeout(() => {
-        $("copy-status").textContent = "";
+        ui.copyStatus.textContent = "";
       }, 2500);
     };
     if (!text) return done("Nothing to copy");
-    const lines = $("log").childElementCount + ($("log").childElementCount === 1 ? " row" : " rows");
+    const lines = ui.log.childElementCount + (ui.log.childElementCount === 1 ? " row" : " rows");
     try {
       await navigator.clipboard.writeText(text);
       return done("Copied " + lines);
@@ -1213,13 +1249,13 @@ kbd {
       copied = false;
     }
     area.remove();
-    $("copy").focus();
+    ui.copy.focus();
     done(
       copied ? "Copied " + lines : "Copy failed: select the log and copy by hand"
     );
   }
   function clearLog() {
-    $("log").replaceChildren();
+    ui.log.replaceChildren();
     Object.assign(stats, {
       sent: 0,
       received: 0,
@@ -1231,49 +1267,49 @@ kbd {
   }
   function showKind() {
     const k = kind();
-    $("panel-text").hidden = k !== "text";
-    $("panel-hex").hidden = k !== "hex";
-    $("panel-file").hidden = k !== "file";
+    ui.panelText.hidden = k !== "text";
+    ui.panelHex.hidden = k !== "hex";
+    ui.panelFile.hidden = k !== "file";
     showDraft();
   }
-  $("url").value = pageSocketUrl();
+  ui.url.value = pageSocketUrl();
   const mac = /Mac|iPhone|iPad/.test(navigator.platform);
-  $("send-keys").textContent = mac ? "\\u2318\\u21B5" : "Ctrl+\\u21B5";
-  $("send").title = "Send (" + (mac ? "Cmd" : "Ctrl") + "+Enter)";
-  $("connect").onclick = connect;
-  $("disconnect").onclick = disconnect;
-  $("reconnect").onclick = reconnect;
-  $("send").onclick = send;
-  $("clear").onclick = clearLog;
-  $("copy").onclick = copyLog;
-  for (const radio of document.querySelectorAll("input[name=kind]")) {
+  ui.sendKeys.textContent = mac ? "\\u2318\\u21B5" : "Ctrl+\\u21B5";
+  ui.send.title = "Send (" + (mac ? "Cmd" : "Ctrl") + "+Enter)";
+  ui.connect.onclick = connect;
+  ui.disconnect.onclick = disconnect;
+  ui.reconnect.onclick = reconnect;
+  ui.send.onclick = send;
+  ui.clear.onclick = clearLog;
+  ui.copy.onclick = copyLog;
+  for (const radio of [ui.kindText, ui.kindHex, ui.kindFile]) {
     radio.onchange = showKind;
   }
-  for (const id of ["message", "hex"]) $(id).oninput = showDraft;
-  $("file").onchange = () => {
-    const file = $("file").files[0];
-    $("file-info").textContent = file ? file.name + " \\xB7 " + bytesLabel(file.size) : "No file chosen";
+  for (const field of [ui.message, ui.hex]) field.oninput = showDraft;
+  ui.file.onchange = () => {
+    const file = ui.file.files?.[0];
+    ui.fileInfo.textContent = file ? file.name + " \\xB7 " + bytesLabel(file.size) : "No file chosen";
     showDraft();
   };
-  for (const id of ["url", "protocols"]) {
-    $(id).onkeydown = (event) => {
+  for (const field of [ui.url, ui.protocols]) {
+    field.onkeydown = (event) => {
       if (event.key === "Enter" && !event.isComposing && !event.ctrlKey && !event.metaKey) {
         event.preventDefault();
         if (socket && socket.readyState === 1) reconnect();
-        else if (!$("connect").disabled) connect();
+        else if (!ui.connect.disabled) connect();
       }
     };
-    $(id).oninput = () => $(id).setAttribute("aria-invalid", "false");
+    field.oninput = () => field.setAttribute("aria-invalid", "false");
   }
   document.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      if (!$("send").disabled) send();
+      if (!ui.send.disabled) send();
     }
   });
   fetch("healthz", { cache: "no-store" }).then((response) => response.ok ? response.json() : null).then((health) => {
     if (health && health.version) {
-      $("version").textContent = "wsecho " + health.version + (health.runtime ? " \\xB7 " + health.runtime + " " + (health.runtimeVersion || "") : "");
+      ui.version.textContent = "wsecho " + health.version + (health.runtime ? " \\xB7 " + health.runtime + " " + (health.runtimeVersion || "") : "");
     }
   }).catch(() => {
   });
@@ -1287,7 +1323,7 @@ kbd {
 
 /** The CSP source of the page's inline script. */
 export const PAGE_SCRIPT_HASH =
-  "'sha256-mPQkzSLuuJptnCbd6Ub4ES5FD9FfkRcxfATEi4RR0s0='";
+  "'sha256-rfPYMW45dTzBwNyr5wby3p7wQOsoVY3HZODHTvsb1v4='";
 
 /** The CSP source of the page's inline style. */
 export const PAGE_STYLE_HASH =

@@ -14,6 +14,7 @@
  * `deno task page` writes the file.
  */
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const WEB = new URL("../web/", import.meta.url);
 /** Pinned in tools/esbuild/package.json, installed by `deno task setup`. */
@@ -32,12 +33,11 @@ const SCRIPT_LINK = `<script src="page.ts"></script>`;
 
 /** The text of lib/http/page_assets.generated.ts for the sources in web/. */
 export async function generatePageModule(): Promise<string> {
-  const [html, style, source] = await Promise.all(
-    ["index.html", "page.css", "page.ts"].map((name) =>
-      Deno.readTextFile(new URL(name, WEB))
-    ),
-  );
-  const script = await stripTypes(source);
+  const [html, style, script] = await Promise.all([
+    Deno.readTextFile(new URL("index.html", WEB)),
+    Deno.readTextFile(new URL("page.css", WEB)),
+    stripTypes(),
+  ]);
   // The policy hashes exactly the text between the tags.
   const inlineStyle = `\n${style}`;
   const inlineScript = `\n${script}`;
@@ -71,28 +71,20 @@ export async function generatePageModule(): Promise<string> {
  * page.ts as the JavaScript a browser runs, in a scope of its own: esbuild
  * strips the types and wraps the rest in a function, with no syntax lowered.
  */
-async function stripTypes(source: string): Promise<string> {
+async function stripTypes(): Promise<string> {
   if (!existsSync(ESBUILD)) {
     throw new Error(
       `${ESBUILD.pathname} is missing: run \`deno task setup\` first`,
     );
   }
-  const child = new Deno.Command(ESBUILD, {
+  const { success, stdout, stderr } = await new Deno.Command(ESBUILD, {
     args: [
-      "--loader=ts",
+      fileURLToPath(new URL("page.ts", WEB)),
       "--format=iife",
       "--target=esnext",
-      "--sourcefile=web/page.ts",
       "--log-level=warning",
     ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(source));
-  await writer.close();
-  const { success, stdout, stderr } = await child.output();
+  }).output();
   const warnings = new TextDecoder().decode(stderr);
   if (!success || warnings !== "") {
     throw new Error(`esbuild failed on web/page.ts:\n${warnings}`);

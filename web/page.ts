@@ -1,7 +1,8 @@
 /**
  * The browser side of the echo client page (GET /): web/index.html's
  * buttons and fields, the WebSocket, and the log. scripts/gen_page.ts
- * strips the types and inlines it into the page; it loads nothing else.
+ * strips the types and inlines it into the page, wrapped in a function so
+ * that its names stay out of the page's globals; it loads nothing else.
  *
  * Everything the page shows from a message or a URL goes through
  * `textContent`/text nodes, never `innerHTML`; the page's policy (PAGE_CSP

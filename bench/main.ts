@@ -14,9 +14,8 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { bunPath } from "../tools/server_process.ts";
 import {
-  builtInClient,
   combineSlices,
-  externalClient,
+  loadClient,
   type LoadCommand,
   type LoadRun,
   runLoad,
@@ -78,7 +77,8 @@ const USAGE = `usage: deno task bench [options]
   --engine NAME      wsecho's engine: builtin or wsecho (repeatable; default
                      both where the server has the engine, else builtin with a note)
   --rounds N         bare/wsecho pairs per workload (default 5; quick 1)
-  --load-cmd CMD     external load client, e.g. /path/to/wsload (or $WSECHO_LOAD)
+  --load-cmd CMD     another build of the load client (or $WSECHO_LOAD); default:
+                     bench/wsload/wsload.c, compiled with cc on first use
   --workers N        server workers for the scale-out workload (default 2; 1 = skip)
   --workload ID      only this workload (repeatable): ${
   WORKLOADS.map((w) => w.id).join(", ")
@@ -98,7 +98,8 @@ interface Settings {
   enginesChosen: boolean;
   rounds: number;
   scale: Scale;
-  load: LoadCommand;
+  /** `--load-cmd` / `$WSECHO_LOAD`; wsload from the repository's source if unset. */
+  loadCmd?: string;
   workers: number;
   only: string[];
   out: string;
@@ -131,7 +132,7 @@ class Bench {
   readonly skipped: SkipRecord[] = [];
   readonly notes: string[] = [];
 
-  constructor(readonly settings: Settings) {}
+  constructor(readonly settings: Settings, readonly load: LoadCommand) {}
 
   private wanted(workload: Workload): boolean {
     const { only } = this.settings;
@@ -304,7 +305,8 @@ class Bench {
       );
       return run;
     }
-    const { scale, load } = this.settings;
+    const { scale } = this.settings;
+    const load = this.load;
     const args = loadArgs(workload, scale, server.url, server.pid);
     return await runLoad(load, args, cpus.client, server.pid, this.budgetMs());
   }
@@ -405,7 +407,8 @@ class Bench {
     focus: (side: number) => Promise<{ url: string; pid: number }>,
     clientCpus: string | undefined,
   ): Promise<LoadRun[]> {
-    const { scale, load } = this.settings;
+    const { scale } = this.settings;
+    const load = this.load;
     const budget = this.budgetMs();
     for (let side = 0; side < sides; side++) {
       const server = await focus(side);
@@ -450,7 +453,8 @@ class Bench {
     round: number,
     clientCpus: string | undefined,
   ): Promise<void> {
-    const { scale, load } = this.settings;
+    const { scale } = this.settings;
+    const load = this.load;
     const args = loadArgs(workload, scale, server.url, server.pid);
     const run = await runLoad(
       load,
@@ -605,7 +609,6 @@ function parseSettings(argv: string[]): Settings | undefined {
   if (!Number.isInteger(rounds) || rounds < 1) {
     throw new Error("--rounds must be ≥ 1");
   }
-  const external = values["load-cmd"] ?? Deno.env.get("WSECHO_LOAD");
   return {
     quick,
     runtimes: runtimes as RuntimeName[],
@@ -613,7 +616,7 @@ function parseSettings(argv: string[]): Settings | undefined {
     enginesChosen: values.engine !== undefined,
     rounds,
     scale: { ...(quick ? QUICK_SCALE : FULL_SCALE) },
-    load: external ? externalClient(external) : builtInClient(""),
+    loadCmd: values["load-cmd"] ?? Deno.env.get("WSECHO_LOAD"),
     workers: Number(values.workers),
     only: values.workload ?? [],
     out: values.out.replace(/\/$/, ""),
@@ -643,12 +646,11 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const loadStart = loadAverage();
   const bunVersion = await versionOf([bunPath(), "--version"]);
-  if (settings.load.label.startsWith("bench/")) {
-    settings.load = builtInClient(bunVersion);
-  }
+  const load = await loadClient(settings.loadCmd);
+  if (!load) return 2;
   const pinned = settings.pin && await canPin();
   if (!pinned) settings.pin = false;
-  const bench = new Bench(settings);
+  const bench = new Bench(settings, load);
   capIdleConnections(settings, bench.notes);
   if (loadStart !== undefined && loadStart > 0.5) {
     bench.notes.push(
@@ -661,7 +663,7 @@ export async function main(argv: string[]): Promise<number> {
   log(
     `wsecho benchmark${settings.quick ? " (quick)" : ""}: ${
       settings.runtimes.join(", ")
-    }, ${settings.rounds} round(s), load client: ${settings.load.label}`,
+    }, ${settings.rounds} round(s), load client: ${load.label}`,
   );
   const engines = new Map<RuntimeName, Engine[]>();
   for (const runtime of settings.runtimes) {
@@ -692,7 +694,7 @@ export async function main(argv: string[]): Promise<number> {
       bun: bunVersion,
       wsecho: await wsechoVersion(),
     },
-    load_client: settings.load.label,
+    load_client: load.label,
     rounds: settings.rounds,
     handshake_slices: settings.scale.handshakeSlices,
     quick: settings.quick,

@@ -1,9 +1,8 @@
 /**
- * The benchmark's pure parts: statistics, the latency histogram, workload
+ * The benchmark's pure parts: statistics, workload
  * arguments, summaries, and the markdown / JSON Lines / SVG it writes.
  */
 import assert from "node:assert/strict";
-import { bucketOf, Histogram, valueOf } from "../histogram.ts";
 import { parseStat } from "../proc.ts";
 import {
   cpuMicrosPerUnit,
@@ -60,31 +59,6 @@ Deno.test("pairedRatios divides round by round", () => {
   assert.equal(ratio.median, 0.99);
   assert.equal(ratio.max, 2);
   assert.equal(pairedRatios([1], [0]).n, 0, "a zero baseline has no ratio");
-});
-
-Deno.test("histogram quantiles stay within the bucket error", () => {
-  const histogram = new Histogram();
-  for (let us = 1; us <= 10_000; us++) histogram.record(us);
-  for (const [q, expected] of [[0.5, 5000], [0.99, 9900], [0.999, 9990]]) {
-    const got = histogram.quantile(q);
-    assert.ok(Math.abs(got - expected) / expected < 0.035, `${q}: ${got}`);
-  }
-  assert.equal(histogram.max, 10_000);
-  assert.equal(histogram.mean, 5000.5);
-  histogram.reset();
-  assert.equal(histogram.quantile(0.5), 0);
-});
-
-Deno.test("histogram buckets are monotonic and their values lie inside", () => {
-  let last = -1;
-  for (let units = 0; units < 1 << 20; units = units * 2 + 1) {
-    const bucket = bucketOf(units);
-    assert.ok(bucket >= last);
-    last = bucket;
-    const value = valueOf(bucket) * 10;
-    assert.ok(Math.abs(value - units) <= Math.max(0.5, units / 32), `${units}`);
-  }
-  assert.ok(bucketOf(0x7fffffff) < 1024);
 });
 
 Deno.test("parseStat reads ppid and CPU time even with spaces in the name", () => {

@@ -22,7 +22,7 @@ import {
 } from "./cpuprofile.ts";
 import { loadClient, runLoad } from "./load.ts";
 import { cpuSeconds } from "./proc.ts";
-import { formatValue } from "./report.ts";
+import { formatValue } from "./format.ts";
 import {
   canPin,
   describe,

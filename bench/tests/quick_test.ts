@@ -5,7 +5,7 @@
  * performance thresholds are not asserted in tests.
  */
 import assert from "node:assert/strict";
-import { parseTableLine, TABLE_HEADER } from "../report.ts";
+import { parseTableLine, TABLE_HEADER } from "../tables.ts";
 import { qtEchoserverPath } from "../servers.ts";
 import { WORKLOADS } from "../workloads.ts";
 import { ROOT, RUNTIMES } from "../../tools/server_process.ts";

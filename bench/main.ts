@@ -41,6 +41,7 @@ async function wsechoVersion(): Promise<string> {
     "main.ts",
     "lib",
     "bench/*.ts",
+    "bench/wsload",
   ]);
   return changed ? `${commit} with uncommitted changes` : commit;
 }

@@ -5,8 +5,12 @@
  * a round; memory takes a fresh server per round; the peers follow in
  * their own rounds. Each measurement lands in `Results`.
  */
-import type { LoadCommand, LoadRun } from "./load.ts";
-import { combineSlices, runLoad } from "./load.ts";
+import {
+  combineSlices,
+  type LoadCommand,
+  type LoadRun,
+  runLoad,
+} from "./load.ts";
 import { budgetMs, log, measure, type Results } from "./measure.ts";
 import {
   describe,

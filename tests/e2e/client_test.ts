@@ -9,7 +9,7 @@ import {
   serverCommand,
   startServer,
 } from "../helpers/server.ts";
-import { TARGETS } from "../helpers/targets.ts";
+import { RUNTIME_TARGETS, TARGETS } from "../helpers/targets.ts";
 import type { RuntimeName } from "../helpers/server.ts";
 import { freePort } from "../helpers/net.ts";
 import { waitForHealth } from "../helpers/ws.ts";
@@ -46,7 +46,7 @@ async function runClient(
 
 const LINES = ["Hello, world!", "second line", "ünïcödé 🦕", ""];
 
-for (const target of TARGETS) {
+for (const target of RUNTIME_TARGETS) {
   Deno.test(`[${target.name}] client: sends stdin lines as text, prints each echo, closes 1000, exits 0`, async (t) => {
     for (const serverTarget of TARGETS) {
       await t.step(`against the ${serverTarget.name} server`, async () => {

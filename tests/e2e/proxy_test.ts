@@ -12,8 +12,8 @@
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import {
-  freePort,
   freshHealth,
+  onPort,
   sampleHealth,
   silentClient,
 } from "../helpers/net.ts";
@@ -56,13 +56,20 @@ function startInstance(
   return startServer(target, { args: [...LOOPBACK, ...args] });
 }
 
-/** A new instance on the port an old one used: a restart in place. */
+/**
+ * A new instance on the port an old one used: a restart in place. The
+ * proxy's configuration names that port, so it cannot come from the
+ * kernel; while another test's socket holds it, the start is tried again.
+ */
 function restartInstance(
   server: Target | RuntimeName,
   port: number,
   args: string[] = [],
 ): Promise<ServerProcess> {
-  return startInstance(server, [...args, "--port", String(port)]);
+  return onPort(
+    port,
+    () => startInstance(server, [...args, "--port", String(port)]),
+  );
 }
 
 /** The pids that answered `count` fresh `GET /healthz` through the proxy. */
@@ -109,7 +116,6 @@ for (const proxyName of PROXIES) {
         await using a = await startInstance(target);
         await using b = await startInstance(target);
         await using proxy = await startProxy(proxyName, {
-          port: freePort(),
           backends: [a.port, b.port],
         });
         assert.deepEqual(
@@ -142,7 +148,6 @@ for (const proxyName of PROXIES) {
       const a = await startInstance(runtime);
       await using b = await startInstance(runtime);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [a.port, b.port],
       });
       await a.stop();
@@ -186,7 +191,6 @@ for (const proxyName of PROXIES) {
       ]);
       await using b = await startInstance(runtime);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [a.port, b.port],
       });
       const silent = await silentClient(a.port);
@@ -264,7 +268,6 @@ for (const proxyName of PROXIES) {
         ]);
         await using ignoring = await startInstance(target, ["--debug"]);
         await using proxy = await startProxy(proxyName, {
-          port: freePort(),
           backends: [trusting.port, ignoring.port],
           ipv6: true,
         });
@@ -473,7 +476,6 @@ for (const target of TARGETS) {
       const servers = [await startInstance(target)];
       servers.push(await startInstance(target));
       const proxy = await startProxy("haproxy", {
-        port: freePort(),
         backends: [servers[0].port, servers[1].port],
       });
       const counts: Counts = {
@@ -593,7 +595,6 @@ Deno.test({
         pings ? "2" : "0",
       ]);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [server.port, server.port],
         idleTimeout: `${PROXY_IDLE_S}s`,
       });

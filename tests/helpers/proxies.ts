@@ -8,6 +8,7 @@
  */
 import { existsSync } from "node:fs";
 import { listensOn, onFreePort } from "./net.ts";
+import { missingTool } from "./skip.ts";
 import { LineCollector, ROOT } from "./server.ts";
 
 export type ProxyName = "nginx" | "haproxy" | "caddy";
@@ -32,12 +33,14 @@ export function proxyBinary(name: ProxyName): string | undefined {
 }
 
 /**
- * Whether a test of `name` should be skipped: only when the proxy is
- * missing outside CI. In CI (`CI` set) `.ci/run` installs all three, so a
- * missing one must fail the test rather than hide it.
+ * Why a test of `name` skips here: the proxy is not installed (never in
+ * CI, where `.ci/run` installs all three and a missing one must fail).
  */
-export function skipProxy(name: ProxyName): boolean {
-  return proxyBinary(name) === undefined && !Deno.env.get("CI");
+export function proxySkip(name: ProxyName): string | undefined {
+  return missingTool(
+    proxyBinary(name) !== undefined,
+    `no ${name} (apt-get install ${name})`,
+  );
 }
 
 export interface ProxySettings {

@@ -190,10 +190,13 @@ for (const proxyName of PROXIES) {
     async fn() {
       const runtime: RuntimeName = "deno";
       // A silent client keeps `a` draining (it never answers the 1001)
-      // for up to its 8.5 s drain wait: long enough to route around it.
+      // for up to its 28.5 s drain wait: long enough to route around it
+      // even on a busy machine (an 8.5 s drain ran out there, before
+      // HAProxy's checks had seen the 503). The test's end stops `a` with
+      // a second signal, at once.
       await using a = await startInstance(runtime, [
         "--shutdown-timeout",
-        "10",
+        "30",
       ]);
       await using b = await startInstance(runtime);
       await using proxy = await startProxy(proxyName, {

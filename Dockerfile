@@ -24,6 +24,9 @@ WORKDIR /app
 COPY deno.json deno.lock package.json main.ts ./
 # bench/ is a workspace member that deno.lock records: its deno.json only.
 COPY bench/deno.json bench/
+# web/ (the page's sources) is a member too: without its deno.json, Deno
+# warns at every start that a workspace member is missing.
+COPY web/deno.json web/
 COPY lib/ lib/
 # Download the npm dependencies into DENO_DIR at build time, exactly as
 # locked, so that the container needs no network access to the registry.

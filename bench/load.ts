@@ -1,34 +1,50 @@
 /**
  * Runs one load-client process against a server and measures the server's
- * CPU while it runs. The client is this folder's `load_client.ts` on Bun, or
- * any command given with `--load-cmd` / `WSECHO_LOAD` that speaks the same
- * arguments and prints the same JSON (the C load generator wsload does).
+ * CPU while it runs. The client is the C load generator wsload
+ * (`bench/wsload/wsload.c`, built on first use: see `wsload.ts`), or any
+ * command given with `--load-cmd` / `WSECHO_LOAD` that speaks the same
+ * arguments and prints the same JSON.
  */
-import { fileURLToPath } from "node:url";
-import { bunPath } from "../tools/server_process.ts";
+import process from "node:process";
 import { cpuSeconds, processTree } from "./proc.ts";
 import { wrapCommand } from "./servers.ts";
 import { median } from "./stats.ts";
 import type { LoadResult } from "./workloads.ts";
-
-const CLIENT = fileURLToPath(new URL("./load_client.ts", import.meta.url));
+import { buildWsload, compilerVersion, WsloadBuildError } from "./wsload.ts";
 
 /** How the load client is started: its argv before the workload's arguments. */
 export interface LoadCommand {
-  /** For the report, e.g. "wsecho-bench-ts (Bun 1.4.5)" or the command. */
+  /** For the report, e.g. "bench/wsload/wsload.c (gcc …)" or the command. */
   label: string;
   argv(args: string[]): string[];
 }
 
-export function builtInClient(bunVersion: string): LoadCommand {
+/**
+ * The client a run uses: `external` (a shell command prefix, from
+ * `--load-cmd` or `$WSECHO_LOAD`) if given, else wsload built from the
+ * repository's source. Where it cannot be built (no C compiler), says why
+ * in one line on stderr and returns `undefined`.
+ */
+export async function loadClient(
+  external?: string,
+): Promise<LoadCommand | undefined> {
+  if (external) return externalClient(external);
+  let binary: string;
+  try {
+    binary = await buildWsload();
+  } catch (error) {
+    if (!(error instanceof WsloadBuildError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n`);
+    return undefined;
+  }
   return {
-    label: `bench/load_client.ts on Bun ${bunVersion}`,
-    argv: (args) => [bunPath(), CLIENT, ...args],
+    label: `bench/wsload/wsload.c (${await compilerVersion()}, -O2)`,
+    argv: (args) => [binary, ...args],
   };
 }
 
 /** A shell command prefix (`/tmp/wsload`, `taskset -c 1 ./wsload`, …). */
-export function externalClient(shellCommand: string): LoadCommand {
+function externalClient(shellCommand: string): LoadCommand {
   return {
     label: shellCommand,
     argv: (

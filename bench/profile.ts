@@ -14,21 +14,20 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { bunPath, ROOT } from "../tools/server_process.ts";
+import { ROOT } from "../tools/server_process.ts";
 import {
   type CpuProfile,
   formatProfileSummary,
   summarizeProfile,
 } from "./cpuprofile.ts";
-import { builtInClient, externalClient, runLoad } from "./load.ts";
+import { loadClient, runLoad } from "./load.ts";
 import { cpuSeconds } from "./proc.ts";
-import { formatValue } from "./report.ts";
+import { formatValue } from "./format.ts";
 import {
   canPin,
   describe,
   type Engine,
   ENGINES,
-  outputOf,
   type ServerSpec,
   startServer,
 } from "./servers.ts";
@@ -50,7 +49,7 @@ const USAGE = `usage: deno task bench:profile [options]
   --seconds N        how long the load runs, after 0.5 s of warm-up (default 5)
   --top N            functions listed (default 25)
   --out DIR          where the profile and summary go (default: a new temp dir)
-  --load-cmd CMD     external load client, as for deno task bench (or $WSECHO_LOAD)
+  --load-cmd CMD     another build of the load client, as for deno task bench
   --no-pin           do not pin server and client to CPUs
 `;
 
@@ -128,10 +127,10 @@ export async function main(argv: string[]): Promise<number> {
     ],
   };
   const pin = !values["no-pin"] && await canPin();
-  const external = values["load-cmd"] ?? Deno.env.get("WSECHO_LOAD");
-  const load = external ? externalClient(external) : builtInClient(
-    (await outputOf([bunPath(), "--version"])) ?? "?",
+  const load = await loadClient(
+    values["load-cmd"] ?? Deno.env.get("WSECHO_LOAD"),
   );
+  if (!load) return 2;
   // Handshakes: one slice lasting about as long as the echo loads do
   // (bare Deno manages some 15,000 a second on one core).
   const scale = {

@@ -1,7 +1,7 @@
 /**
  * The benchmark's workloads, and how each one becomes a
- * load-client command line (the C load generator wsload's syntax, which
- * `load_client.ts` speaks too) and one number to compare.
+ * load-client command line (that of wsload, bench/wsload/wsload.c) and one
+ * number to compare.
  */
 
 export type LoadMode = "echo" | "connect" | "idle";

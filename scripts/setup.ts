@@ -1,6 +1,7 @@
 /**
- * Makes sure the pinned Bun (tools/bun), and LogTape for Bun and ws for the
- * benchmark's Node peer (node_modules), are installed before the tests run,
+ * Makes sure the pinned Bun (tools/bun), the pinned esbuild (tools/esbuild),
+ * and LogTape for Bun and ws for the benchmark's Node peer (node_modules),
+ * are installed before the tests run,
  * from npm with the committed lockfiles. Deno needs no such step: it fetches `npm:` packages itself.
  * Bun lives in its own folder so that Deno, which reads the root
  * package.json, never downloads it.
@@ -32,3 +33,5 @@ await install(
   "node_modules/ws/package.json",
 );
 await install(new URL("tools/bun/", root), "node_modules/.bin/bun");
+// esbuild: strips the types of the page's script (scripts/gen_page.ts).
+await install(new URL("tools/esbuild/", root), "node_modules/.bin/esbuild");

@@ -1,11 +1,11 @@
 /**
  * Runs `deno task bench --quick` once, so the benchmark cannot rot: both
- * runtimes, every workload, the bare baselines, the load client and the
- * report writers. It checks the shape of what comes out, never the speed:
+ * runtimes, every workload, the bare baselines, wsecho on both engines,
+ * the load client and the report writers. It checks the shape of what comes out, never the speed:
  * performance thresholds are not asserted in tests.
  */
 import assert from "node:assert/strict";
-import { parseTableLine, TABLE_HEADER } from "../report.ts";
+import { parseTableLine, TABLE_HEADER } from "../tables.ts";
 import { qtEchoserverPath } from "../servers.ts";
 import { WORKLOADS } from "../workloads.ts";
 import { ROOT, RUNTIMES } from "../../tools/server_process.ts";
@@ -43,22 +43,17 @@ Deno.test({
       assert.equal(records[0].type, "meta");
       assert.equal(records[0].quick, true);
       const summaries = records.filter((r) => r.type === "summary");
-      // wsecho's own engine on Deno: measured like the built-in where the
-      // server has it; where not (before it is merged), a note says why.
-      const engineOnDeno = summaries.some((r) =>
-        r.runtime === "deno" && r.engine === "wsecho"
+      // wsecho's own engine on Deno is measured like the built-in one: a
+      // side that fails to start must fail this test, not only leave a note.
+      assert.ok(
+        summaries.some((r) => r.runtime === "deno" && r.engine === "wsecho"),
+        `no rows for --engine wsecho on deno; notes: ${
+          records[0].notes.join("; ")
+        }`,
       );
-      if (!engineOnDeno) {
-        assert.ok(
-          records[0].notes.some((n: string) =>
-            n.startsWith("wsecho --engine wsecho not measured on deno")
-          ),
-          "no engine rows and no note why",
-        );
-      }
       const targets = [
         ...RUNTIMES.map((runtime) => ({ runtime, engine: "builtin" })),
-        ...(engineOnDeno ? [{ runtime: "deno", engine: "wsecho" }] : []),
+        { runtime: "deno", engine: "wsecho" },
       ];
       for (const { runtime, engine } of targets) {
         for (const workload of WORKLOADS) {
@@ -83,6 +78,15 @@ Deno.test({
           }
           assert.equal(typeof row.ratio.median, "number");
           assert.equal(row.errors, 0, `${workload.id} on ${runtime}: errors`);
+          // The load client reports its own CPU wherever it is busy.
+          if (workload.mode !== "idle") {
+            for (const side of ["bare", "wsecho"]) {
+              assert.ok(
+                row.client_cpu_pct[side] > 0,
+                `${workload.id} ${runtime} ${side}: no client CPU`,
+              );
+            }
+          }
         }
       }
       // Scale-out: measured where the server supports it, else a reason.
@@ -104,11 +108,9 @@ Deno.test({
       // The engine's own section, with a row per engine summary.
       const engineRows = summaries.filter((r) => r.engine === "wsecho");
       const section = markdown.indexOf("## wsecho's own engine");
-      assert.equal(section >= 0, engineRows.length > 0);
-      if (section >= 0) {
-        const engineTable = firstTable(markdown.slice(section));
-        assert.equal(engineTable.length - 2, engineRows.length);
-      }
+      assert.ok(section >= 0, "the engine's section");
+      const engineTable = firstTable(markdown.slice(section));
+      assert.equal(engineTable.length - 2, engineRows.length);
       for (const line of table) {
         assert.equal(parseTableLine(line).length, TABLE_HEADER.length, line);
       }
@@ -187,16 +189,13 @@ Deno.test({
       const markdown = await Deno.readTextFile(`${out}/latest.md`);
       const section = markdown.slice(markdown.indexOf("## Peers"));
       const table = section.split("\n").filter((l) => l.startsWith("|"));
-      const engineRan = records.some((r) =>
-        r.type === "summary" && r.engine === "wsecho"
-      );
       assert.deepEqual(parseTableLine(table[0]), [
         "workload",
         "unit",
         ...labels,
         "bare deno",
         "wsecho deno",
-        ...(engineRan ? ["wsecho deno, engine wsecho"] : []),
+        "wsecho deno, engine wsecho",
       ]);
       assert.equal(table.length, 2 + workloads.length);
     } finally {

@@ -15,13 +15,12 @@ import {
 } from "../config/options.ts";
 import { INSTANCE } from "../http/routes.ts";
 import { pageUrl, wsUrl } from "../runtime/address.ts";
-import type { Runtime } from "../runtime/contract.ts";
-import { hostedService } from "../runtime/deno/glue.ts";
-import { commandLine } from "./command_line.ts";
+import type { HostedServer, Runtime } from "../runtime/contract.ts";
+import { commandLine } from "../cli/command_line.ts";
 import { siblings } from "./deno_serve_siblings.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
-import { NAME } from "./version.ts";
+import { NAME } from "../cli/version.ts";
 
 export interface ServeExport {
   fetch: Deno.ServeHandler;
@@ -30,23 +29,24 @@ export interface ServeExport {
 
 /**
  * This isolate's server under `deno serve`: Deno listens (its own --port
- * and --host apply) and hands requests to the returned export. Every
+ * and --host apply) and hands requests to the returned export, which
+ * passes them to `server`, what the runtime's `hosted` built. Every
  * `--parallel` worker gets here, not only the one `onListen` reaches, so
  * each checks its options, drains on shutdown and says it is there once.
  */
 export function serveHosted(
   runtime: Runtime,
+  server: HostedServer,
   options: ServerOptions,
   version: string,
   unconfirmed?: { args: string[] },
 ): ServeExport {
-  const { service, handler } = hostedService(options, version);
   const drainMs = drainTimeoutMs(options.shutdownTimeout);
   // Under --parallel, exiting is for the last worker to finish draining.
   siblings.join();
   installGracefulShutdown(
     runtime,
-    { hub: service.hub, startDraining: () => service.draining = true },
+    server,
     drainMs,
     (code) => siblings.exitWhenAllDone(code, drainMs + SIBLINGS_EXIT_GRACE_MS),
   );
@@ -78,7 +78,7 @@ export function serveHosted(
     setTimeout(workerReady, 0);
   }
   return {
-    fetch: handler,
+    fetch: server.fetch,
     onListen(addr) {
       listened = true;
       if (addr.transport !== "tcp") return;
@@ -184,15 +184,21 @@ export const SERVE_CONFIRM_MS = 3000;
  * `deno task start`.
  */
 export function missingNetAccess(args: string[]): string {
-  const script = scriptPath();
-  const command = [
+  return `${NAME}: network access not granted: 'deno run' of a server needs --allow-net; run: ${
+    denoRunCommand(args)
+  } (or: deno serve ${shellQuote(scriptPath())})`;
+}
+
+/**
+ * `deno run` of this script with `args` and the permissions of `deno task
+ * start`, quoted for a shell: what to run where `deno serve` cannot serve.
+ */
+export function denoRunCommand(args: string[]): string {
+  return [
     "deno run --allow-net --allow-env --allow-read --allow-sys",
-    script,
+    scriptPath(),
     ...args,
   ].map(shellQuote).join(" ");
-  return `${NAME}: network access not granted: 'deno run' of a server needs --allow-net; run: ${command} (or: deno serve ${
-    shellQuote(script)
-  })`;
 }
 
 /** main.ts as the user may type it: relative to the working directory if inside. */

@@ -12,7 +12,7 @@ import {
   SHUTDOWN_TIMEOUT_MS,
 } from "../config/options.ts";
 import type { ListeningServer, Runtime } from "../runtime/contract.ts";
-import { withTimeout } from "./timeout.ts";
+import { withTimeout } from "../core/timeout.ts";
 
 export type Stoppable = Pick<ListeningServer, "hub" | "startDraining"> & {
   close?: () => Promise<void>;

@@ -27,11 +27,11 @@ import {
   WorkerPool,
 } from "./bun_workers.ts";
 import type { ServeExport } from "./deno_serve.ts";
-import { helpHint } from "./help_hint.ts";
+import { helpHint } from "../cli/help_hint.ts";
 import { setupLogging } from "./logging.ts";
 import { installGracefulShutdown } from "./shutdown.ts";
 import { limitsLine } from "./startup_lines.ts";
-import { NAME, VERSION } from "./version.ts";
+import { NAME, VERSION } from "../cli/version.ts";
 
 /**
  * How this process was started: `"run"` where we listen ourselves (`deno
@@ -73,9 +73,11 @@ export async function start(
   const hosted = launch !== "run";
   const command = parseOrReport(args, hosted ? noEnv : readEnv);
   if (typeof command === "number") return command;
+  // The engine asked for, however we were launched: whether it can serve
+  // under `deno serve` is for its runtime to say (`hosted`), below.
   const runtime = await loadRuntime(
     command.kind === "serve" && command.options.engine === "wsecho" &&
-      !isBun() && launch === "run"
+      !isBun()
       ? "wsecho"
       : undefined,
   );
@@ -92,9 +94,15 @@ export async function start(
       process.stdout.write(CLIENT_HELP);
       return 0;
     case "client":
+      setupLogging({
+        debug: command.options.debug,
+        format: command.options.logFormat,
+      });
       // Loaded only for the client: npm:ws reads environment variables as
       // it loads, which a server under 'deno serve' (no --allow-env) may not.
-      return await (await import("./client.ts")).runClient(command.options);
+      return await (await import("../client/client.ts")).runClient(
+        command.options,
+      );
   }
 
   const { options } = command;
@@ -106,21 +114,38 @@ export async function start(
     );
     return 2;
   }
-  const refusedEngine = refuseEngine(options, launch);
+  const refusedEngine = refuseEngine(options);
   if (refusedEngine !== undefined) return refusedEngine;
   const refused = refuseWorkers(options, runtime);
   if (refused !== undefined) return refused;
   if (hosted) {
-    const { serveHosted, workerLabel } = await import("./deno_serve.ts");
+    const { denoRunCommand, serveHosted, workerLabel } = await import(
+      "./deno_serve.ts"
+    );
+    // Only a runtime that Deno can hand requests to serves here: not the
+    // wsecho engine, which reads sockets of its own. Whether `deno serve`
+    // is confirmed (-A) or not: an unconfirmed one must not fall back to
+    // the built-in engine.
+    const host = runtime.hosted;
+    if (host === undefined) {
+      return reportUsageError(
+        new UsageError(
+          `--engine ${runtime.info.engine} cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead: ${
+            denoRunCommand(args)
+          }`,
+        ),
+      );
+    }
     setupLogging({
       debug: options.debug,
       format: options.logFormat,
       worker: workerLabel,
     });
     const unconfirmed = launch === "serve-unconfirmed" ? { args } : undefined;
+    const server = host.call(runtime, options, VERSION);
     return {
       kind: "hosted",
-      serveExport: serveHosted(runtime, options, VERSION, unconfirmed),
+      serveExport: serveHosted(runtime, server, options, VERSION, unconfirmed),
     };
   }
   const pool = poolOf(options);
@@ -228,25 +253,16 @@ function reportUsageError(
 }
 
 /**
- * `--engine wsecho` where it can run: on Deno, where we listen ourselves.
- * Else the exit code of the usage error.
+ * `--engine wsecho` where it can run: on Deno (under `deno serve` the
+ * runtime contract refuses it: see `hosted`). Else the exit code of the
+ * usage error.
  */
-function refuseEngine(
-  options: ServerOptions,
-  launch: Launch,
-): number | undefined {
+function refuseEngine(options: ServerOptions): number | undefined {
   if (options.engine !== "wsecho") return undefined;
   if (isBun()) {
     return reportUsageError(
       new UsageError(
         "--engine wsecho runs on Deno only; Bun's built-in engine is already strict",
-      ),
-    );
-  }
-  if (launch === "serve") {
-    return reportUsageError(
-      new UsageError(
-        "--engine wsecho cannot be used under 'deno serve' (Deno listens there); use 'deno run' instead",
       ),
     );
   }

@@ -1,6 +1,6 @@
 /**
  * `wsecho client URL [options]`: the console client's command line
- * (lib/app/client.ts runs it).
+ * (lib/client/client.ts runs it).
  */
 import { parseHex } from "../core/payload.ts";
 import type {

@@ -1,15 +1,21 @@
 /**
  * The echo core: which clients are connected, what each one sent, and what
- * went back. It knows nothing of Deno or Bun; a runtime's glue hands it
- * sockets and a {@linkcode Transport} that can write to them.
+ * went back. It knows nothing of Deno or Bun and sends nothing: each
+ * runtime's glue sends its echo itself, then tells the hub what happened
+ * ({@linkcode EchoHub.echoedText}, {@linkcode EchoHub.echoedBinary}), so one
+ * message reads top to bottom in one glue file plus this one. The hub
+ * counts, writes the `--debug` lines, and closes every client on shutdown
+ * through the glue's {@linkcode Peers}.
  *
- * `message()` is the hot path. With `--debug` off it allocates nothing of its
- * own and calls no logger: it counts, sends the very value it was given
- * back, and returns. (On Deno, counting a text message's bytes allocates a
- * little inside Deno's `Buffer`; see `utf8Length` in payload.ts.)
+ * `echoedText()` and `echoedBinary()` are the hot path. With `--debug` off
+ * they allocate nothing and call no logger: they count, and return.
+ *
+ * Payloads enter the core here as views: a glue may hand in bytes it will
+ * reuse (the engine's read buffer, Bun's pooled slab), so a payload is
+ * valid only during the call, and the hub keeps nothing of it.
  */
 import type { Logger } from "@logtape/logtape";
-import { type Payload, utf8Length } from "./payload.ts";
+import type { Payload } from "./payload.ts";
 import { describePayload, PeerText } from "./preview.ts";
 
 /** A close reason is at most 123 bytes (RFC 6455 §5.5): shown whole. */
@@ -47,29 +53,32 @@ const HANDSHAKE_LABELS = [
   ["forwardedFor", "x-forwarded-for"],
 ] as const;
 
-/** What the core needs from a runtime's socket type `S`. */
-export interface Transport<S> {
-  /**
-   * Sends `data` back on `socket`, as text if it is a string. Returns the
-   * payload's size in bytes where the runtime tells it for free (Bun does,
-   * for text, saving the core from measuring UTF-8), else
-   * {@linkcode SIZE_UNKNOWN}.
-   */
-  send(socket: S, data: Payload): number;
-  /**
-   * Sends text given as its UTF-8 bytes back on `socket`. Only engines
-   * that read frames themselves have it (wsecho): they validate text as
-   * bytes and echo the same bytes, never decoding them to a string.
-   */
-  sendText?(socket: S, utf8: Uint8Array): void;
+/**
+ * What the core needs of a runtime's clients of type `S`: who one is, for
+ * log lines, and how to close one, for shutdown. Never how to send: the
+ * glue sends.
+ */
+export interface Peers<S> {
+  /** The identity the glue attached to `peer` when it was accepted. */
+  info(peer: S): PeerInfo;
   /** Starts the closing handshake with `code`. */
-  close(socket: S, code: number, reason: string): void;
-  /** The identity the glue attached to `socket` when it was accepted. */
-  info(socket: S): PeerInfo;
+  close(peer: S, code: number, reason: string): void;
 }
 
-/** What {@linkcode Transport.send} returns when it does not know the size. */
-export const SIZE_UNKNOWN = -1;
+/** A client that knows who it is and closes itself (Deno, the engine). */
+export interface SelfDescribedPeer extends PeerInfo {
+  close(code: number, reason: string): void;
+}
+
+const SELF_DESCRIBED: Peers<SelfDescribedPeer> = {
+  info: (peer) => peer,
+  close: (peer, code, reason) => peer.close(code, reason),
+};
+
+/** The {@linkcode Peers} of clients that are their own `PeerInfo`. */
+export function selfDescribed<P extends SelfDescribedPeer>(): Peers<P> {
+  return SELF_DESCRIBED;
+}
 
 /** Plain counters; `/healthz` and `/metrics` read them. */
 export class EchoStats {
@@ -94,7 +103,7 @@ export class EchoHub<S> {
   private onEmpty: (() => void) | undefined;
 
   constructor(
-    private readonly transport: Transport<S>,
+    private readonly peers: Peers<S>,
     private readonly log: Logger,
     /** `--debug`: every connect, message and disconnect is logged. */
     readonly debug: boolean,
@@ -126,7 +135,7 @@ export class EchoHub<S> {
    * and is a plain field each in JSON Lines.
    */
   private logOpen(socket: S, handshake: HandshakeInfo | undefined): void {
-    const { id, remote } = this.transport.info(socket);
+    const { id, remote } = this.peers.info(socket);
     const properties: Record<string, unknown> = {
       id,
       remote,
@@ -146,43 +155,39 @@ export class EchoHub<S> {
     );
   }
 
-  /** Echoes `data` to the socket it came from. */
-  message(socket: S, data: Payload): void {
-    const stats = this.stats;
-    if (typeof data === "string") {
-      const sent = this.transport.send(socket, data);
-      const bytes = sent === SIZE_UNKNOWN ? utf8Length(data) : sent;
-      stats.textMessagesIn++;
-      stats.textBytesIn += bytes;
-      stats.textMessagesOut++;
-      stats.textBytesOut += bytes;
-    } else {
-      const bytes = data.byteLength;
-      stats.binaryMessagesIn++;
-      stats.binaryBytesIn += bytes;
-      this.transport.send(socket, data);
-      stats.binaryMessagesOut++;
-      stats.binaryBytesOut += bytes;
-    }
-    if (this.debug) this.logMessage(socket, data);
-  }
-
   /**
-   * Echoes a text message handed over as its UTF-8 bytes (already
-   * validated), through the transport's `sendText`. A method of its own
-   * rather than a flag on `message()`, so that the builtin engines' hot
-   * path is unchanged.
+   * The glue has echoed a text message of `bytes` UTF-8 bytes back to
+   * `socket`. `text` is read only for the `--debug` preview, only during
+   * this call: as a string (Deno, Bun) or as its UTF-8 bytes (the engine,
+   * which validates text as bytes and never decodes it on the echo path).
    */
-  textMessage(socket: S, utf8: Uint8Array): void {
+  echoedText(socket: S, text: string | Uint8Array, bytes: number): void {
     const stats = this.stats;
-    const bytes = utf8.length;
     stats.textMessagesIn++;
     stats.textBytesIn += bytes;
-    this.transport.sendText!(socket, utf8);
     stats.textMessagesOut++;
     stats.textBytesOut += bytes;
     // Previews show text as text: decoded here, and only with --debug.
-    if (this.debug) this.logMessage(socket, utf8Decoder.decode(utf8));
+    if (this.debug) {
+      this.logMessage(
+        socket,
+        typeof text === "string" ? text : utf8Decoder.decode(text),
+      );
+    }
+  }
+
+  /**
+   * The glue has echoed a binary message back to `socket`; `data` is read
+   * (its size, and its preview with `--debug`) only during this call.
+   */
+  echoedBinary(socket: S, data: ArrayBuffer | Uint8Array): void {
+    const stats = this.stats;
+    const bytes = data.byteLength;
+    stats.binaryMessagesIn++;
+    stats.binaryBytesIn += bytes;
+    stats.binaryMessagesOut++;
+    stats.binaryBytesOut += bytes;
+    if (this.debug) this.logMessage(socket, data);
   }
 
   /** Forgets the client; safe to call more than once for one socket. */
@@ -192,7 +197,7 @@ export class EchoHub<S> {
     closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
     if (this.clients.size === 0) this.onEmpty?.();
     if (this.debug) {
-      const { id, remote } = this.transport.info(socket);
+      const { id, remote } = this.peers.info(socket);
       // The reason is its own field in JSON Lines ("" when none was
       // given); text lines show it quoted, and leave it out when empty.
       this.log.debug(
@@ -213,7 +218,7 @@ export class EchoHub<S> {
   /** Sends every client a close frame with `code`, e.g. 1001 on shutdown. */
   closeAll(code: number, reason: string): void {
     for (const socket of this.clients) {
-      this.transport.close(socket, code, reason);
+      this.peers.close(socket, code, reason);
     }
   }
 
@@ -236,7 +241,7 @@ export class EchoHub<S> {
   }
 
   private logMessage(socket: S, data: Payload): void {
-    const { id } = this.transport.info(socket);
+    const { id } = this.peers.info(socket);
     const { type, size, preview } = describePayload(data);
     this.log.debug("#{id} echoed {type} message, {size} bytes: {preview}", {
       id,

@@ -11,7 +11,7 @@
  * Only requests carrying `Upgrade: websocket` get here; a plain GET still
  * gets the page.
  */
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 import { hasToken } from "./header_tokens.ts";
 
 /** The one protocol version RFC 6455 defines. */

@@ -3,7 +3,7 @@
  * connect line: read from the request only when that line is logged.
  */
 import type { HandshakeInfo } from "../core/hub.ts";
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 
 export function handshakeInfo(
   request: RequestView,

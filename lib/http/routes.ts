@@ -1,19 +1,21 @@
 /**
- * The HTTP side, runtime-agnostic: hands WebSocket upgrades (on any path, as
- * Qt's echoserver accepts them) that pass the access gate to the runtime,
- * and answers the plain routes: the browser client page, `/healthz`,
- * `/metrics`, and 404 for everything else.
+ * The HTTP side, runtime-agnostic: decides on each request. A WebSocket
+ * upgrade (on any path, as Qt's echoserver accepts them) that passes the
+ * access gate becomes a decision to upgrade, which the runtime's glue
+ * performs; the plain routes are answered: the browser client page,
+ * `/healthz`, `/metrics`, and 404 for everything else.
  */
 import process from "node:process";
 import { messageOf } from "../core/errors.ts";
 import type { HubView } from "../core/hub.ts";
 import type { AddressMatcher } from "./cidr.ts";
 import { forwardedClient } from "./forwarded.ts";
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 import { hasToken } from "./header_tokens.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { PAGE_CSP, PAGE_HTML } from "./page.ts";
-import type { Admission, Refusal, UpgradeGate } from "./upgrade_gate.ts";
+import type { ClientSlot } from "./client_slots.ts";
+import type { Refusal, UpgradeGate } from "./upgrade_gate.ts";
 
 /** Which runtime serves, as `/healthz` and `/metrics` report it. */
 export interface RuntimeInfo {
@@ -24,18 +26,31 @@ export interface RuntimeInfo {
 }
 
 /**
- * Performs the runtime's upgrade of the request being handled, answering
- * with `admission.protocol`; the glue calls the gate's `release` once the
- * socket has closed. `client` is the address a trusted proxy forwarded
- * the request for (`--trust-proxy`), for the client's log lines; undefined
- * when the TCP peer is the client. Returns the response to send (Deno),
- * `undefined` when the runtime answers by itself (Bun), and throws when
- * the runtime refuses the handshake.
+ * What the HTTP side decided about one request: answer it with `response`,
+ * or upgrade it. An upgrade is the glue's to perform, inline in its own
+ * file (the Deno and Bun glues, lib/runtime/wsecho/http_side.ts); if the
+ * runtime then refuses it, the glue answers with
+ * {@linkcode failedUpgradeResponse}.
  */
-export type Upgrade = (
-  admission: Admission,
-  client: string | undefined,
-) => Response | undefined;
+export type Decision =
+  | { readonly kind: "respond"; readonly response: Response }
+  | {
+    readonly kind: "upgrade";
+    /** The `Sec-WebSocket-Protocol` to answer with, or none. */
+    readonly protocol: string | undefined;
+    /**
+     * The address a trusted proxy forwarded the request for
+     * (`--trust-proxy`), for the client's log lines; undefined when the
+     * TCP peer is the client.
+     */
+    readonly client: string | undefined;
+    /**
+     * The client slot this upgrade holds (`--max-clients`): the peer owns
+     * it and releases it when its socket ends, or the glue does at once
+     * when the runtime refuses the upgrade.
+     */
+    readonly slot: ClientSlot;
+  };
 
 /**
  * The TCP peer's address (no port), asked for only when needed: by
@@ -43,11 +58,8 @@ export type Upgrade = (
  */
 export type PeerAddress = () => string | undefined;
 
-export type HttpHandler = (
-  request: RequestView,
-  upgrade: Upgrade,
-  peer: PeerAddress,
-) => Response | undefined;
+/** Decides on one request; never performs an upgrade itself. */
+export type HttpHandler = (request: RequestView, peer: PeerAddress) => Decision;
 
 export interface HttpDeps {
   hub: HubView;
@@ -74,46 +86,68 @@ export const INSTANCE: string = crypto.randomUUID().slice(0, 8);
 export function createHttpHandler(deps: HttpDeps): HttpHandler {
   const instance = INSTANCE;
   const trusted = deps.trustedProxies;
-  return (request, upgrade, peer) => {
+  return (request, peer) => {
     if (wantsWebSocket(request)) {
       if (deps.isDraining()) {
         deps.gate.refused.draining++;
-        return textResponse(503, "Shutting down\n", { "retry-after": "5" });
+        return respond(
+          textResponse(503, "Shutting down\n", { "retry-after": "5" }),
+        );
       }
-      const decision = deps.gate.admit(request);
-      if (decision.kind === "refuse") return refusalResponse(decision);
-      // Without --trust-proxy nothing is read: the peer is the client.
-      const client = trusted && forwardedFrom(peer, request, trusted);
-      return handleUpgrade(upgrade, decision, client, deps.gate);
+      const admission = deps.gate.admit(request);
+      if (admission.kind === "refuse") {
+        return respond(refusalResponse(admission));
+      }
+      return {
+        kind: "upgrade",
+        protocol: admission.protocol,
+        // Without --trust-proxy nothing is read: the peer is the client.
+        client: trusted && forwardedFrom(peer, request, trusted),
+        slot: admission.slot,
+      };
     }
-
-    // Bun gives a request without `Host` (HTTP/1.0, e.g. HAProxy's default
-    // health check) a bare path as its url, which `new URL` alone refuses.
-    const { pathname } = new URL(request.url, "http://localhost");
-    switch (pathname) {
-      case "/":
-        return onlyGet(request) ?? pageResponse(request);
-      case "/healthz":
-        // 503 while draining, so that health checks (HAProxy, Caddy,
-        // Kubernetes readiness) take this instance out before it stops
-        // listening; the body says why.
-        return onlyGet(request) ??
-          jsonResponse(
-            request,
-            health(deps, instance, clientAddress(peer, request, trusted)),
-            deps.isDraining() ? 503 : 200,
-          );
-      case "/metrics":
-        return onlyGet(request) ??
-          bodyResponse(
-            request,
-            renderMetrics({ ...deps, refused: deps.gate.refused }),
-            METRICS_CONTENT_TYPE,
-          );
-      default:
-        return textResponse(404, "Not Found\n");
-    }
+    return respond(plainRoute(deps, instance, request, peer));
   };
+}
+
+/** The plain routes: the page, `/healthz`, `/metrics`, else 404. */
+function plainRoute(
+  deps: HttpDeps,
+  instance: string,
+  request: RequestView,
+  peer: PeerAddress,
+): Response {
+  const trusted = deps.trustedProxies;
+  // Bun gives a request without `Host` (HTTP/1.0, e.g. HAProxy's default
+  // health check) a bare path as its url, which `new URL` alone refuses.
+  const { pathname } = new URL(request.url, "http://localhost");
+  switch (pathname) {
+    case "/":
+      return onlyGet(request) ?? pageResponse(request);
+    case "/healthz":
+      // 503 while draining, so that health checks (HAProxy, Caddy,
+      // Kubernetes readiness) take this instance out before it stops
+      // listening; the body says why.
+      return onlyGet(request) ??
+        jsonResponse(
+          request,
+          health(deps, instance, clientAddress(peer, request, trusted)),
+          deps.isDraining() ? 503 : 200,
+        );
+    case "/metrics":
+      return onlyGet(request) ??
+        bodyResponse(
+          request,
+          renderMetrics({ ...deps, refused: deps.gate.refused }),
+          METRICS_CONTENT_TYPE,
+        );
+    default:
+      return textResponse(404, "Not Found\n");
+  }
+}
+
+function respond(response: Response): Decision {
+  return { kind: "respond", response };
 }
 
 /** `Upgrade: websocket` (a token list, any case) marks a WebSocket attempt. */
@@ -142,24 +176,21 @@ function clientAddress(
   return (trusted && forwardedFrom(peer, request, trusted)) ?? peer() ?? null;
 }
 
-function handleUpgrade(
-  upgrade: Upgrade,
-  admission: Admission,
-  client: string | undefined,
+/**
+ * The answer when the runtime refuses an upgrade the routes decided on
+ * (Deno's `upgradeWebSocket` throws, Bun's `upgrade` returns false): the
+ * one place every glue turns that into its 400. No socket will ever end
+ * for this request, so its slot is given back here; the runtime found the
+ * handshake malformed, which is the client's fault (`bad_request`).
+ */
+export function failedUpgradeResponse(
   gate: UpgradeGate,
-): Response | undefined {
-  try {
-    return upgrade(admission, client);
-  } catch (error) {
-    // No socket will ever close for this request: give its slot back.
-    gate.release();
-    // The runtime found the handshake malformed: that is the client's fault.
-    gate.refused.bad_request++;
-    return textResponse(
-      400,
-      `Bad WebSocket handshake: ${messageOf(error)}\n`,
-    );
-  }
+  slot: ClientSlot,
+  error: unknown,
+): Response {
+  slot.release();
+  gate.refused.bad_request++;
+  return textResponse(400, `Bad WebSocket handshake: ${messageOf(error)}\n`);
 }
 
 function refusalResponse(refusal: Refusal): Response {

@@ -7,9 +7,9 @@
  * reason for `/metrics` and `/healthz`.
  */
 import { logger } from "../core/log.ts";
-import { ClientSlots } from "./client_slots.ts";
+import { type ClientSlot, ClientSlots } from "./client_slots.ts";
 import { checkHandshake, WEBSOCKET_VERSION } from "./handshake.ts";
-import type { RequestView } from "./head_request.ts";
+import type { RequestView } from "./request_view.ts";
 import { originAllowed, type OriginPolicy } from "./origin.ts";
 import { chooseProtocol } from "./subprotocol.ts";
 
@@ -39,6 +39,8 @@ export interface Admission {
   readonly kind: "admit";
   /** The `Sec-WebSocket-Protocol` to answer, or none. */
   readonly protocol: string | undefined;
+  /** The client slot taken for it: the peer gives it back when it ends. */
+  readonly slot: ClientSlot;
 }
 
 /** A request that must be answered with an HTTP error instead. */
@@ -71,6 +73,11 @@ export class UpgradeGate {
     return this.slots.inUse;
   }
 
+  /** Slots given back twice: bugs (see lib/http/client_slots.ts). */
+  get doubleReleases(): number {
+    return this.slots.doubleReleases;
+  }
+
   /** Decides on a request that carries `Upgrade: websocket`. */
   admit(request: RequestView): Admission | Refusal {
     const problem = checkHandshake(request);
@@ -96,7 +103,8 @@ export class UpgradeGate {
       );
     }
 
-    if (!this.slots.take()) {
+    const slot = this.slots.take();
+    if (slot === undefined) {
       return this.refuse(
         "capacity",
         503,
@@ -111,15 +119,8 @@ export class UpgradeGate {
         request.headers.get("sec-websocket-protocol"),
         protocols,
       ),
+      slot,
     };
-  }
-
-  /**
-   * Gives back the client slot of an admission: call exactly once for each,
-   * when its socket has closed or its upgrade failed.
-   */
-  release(): void {
-    this.slots.release();
   }
 
   /** A refusal of `reason`, counted and logged (at debug level). */

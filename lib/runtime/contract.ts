@@ -30,10 +30,28 @@ export interface ListenOptions extends ServerOptions {
   reusePort?: boolean;
 }
 
+/**
+ * A server the runtime itself listens for (`deno serve`): the handler its
+ * requests go to, and what shutdown needs of it.
+ */
+export interface HostedServer {
+  /** What the runtime calls for each request (`deno serve`'s `fetch`). */
+  readonly fetch: Deno.ServeHandler;
+  readonly hub: HubControl;
+  /** Refuse new upgrades (503) and report `draining` in `/healthz`. */
+  startDraining(): void;
+}
+
 export interface Runtime {
   readonly info: RuntimeInfo;
   /** Starts listening; throws {@linkcode ListenError} when it cannot. */
   listen(options: ListenOptions, version: string): ListeningServer;
+  /**
+   * Serves where the runtime listens by itself (`deno serve`). Only
+   * Deno's built-in engine offers it: the wsecho engine reads sockets of
+   * its own, which `deno serve` never hands out.
+   */
+  hosted?(options: ServerOptions, version: string): HostedServer;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onShutdownSignal(handler: (signal: string) => void): void;
 }

@@ -1,10 +1,10 @@
 /**
  * Puts the echo core and the HTTP side together: the echo service, which
  * answers requests and echoes messages but does not listen (the runtime's
- * server does). Every runtime's glue gets one built around its own
- * {@linkcode Transport}, so all targets behave the same by construction.
+ * server does). Every runtime's glue gets one, built around its own
+ * {@linkcode Peers}, so all targets behave the same by construction.
  */
-import { EchoHub, type Transport } from "../core/hub.ts";
+import { EchoHub, type Peers } from "../core/hub.ts";
 import { logger } from "../core/log.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { trustedProxies } from "../http/cidr.ts";
@@ -36,11 +36,11 @@ export type ServiceOptions = Pick<
 
 export function createEchoService<S>(
   options: ServiceOptions,
-  transport: Transport<S>,
+  peers: Peers<S>,
   runtime: RuntimeInfo,
   version: string,
 ): EchoService<S> {
-  const hub = new EchoHub(transport, logger("echo"), options.debug);
+  const hub = new EchoHub(peers, logger("echo"), options.debug);
   const gate = new UpgradeGate(options);
   const service: EchoService<S> = {
     hub,

@@ -3,12 +3,12 @@
  * service, calling the target's serve, turning what it throws into a
  * {@linkcode ListenError}, the {@linkcode ListeningServer} handed to the
  * app, and the shutdown signals. A target's glue ({@linkcode Glue}) adds
- * only what differs: its transport and upgrade, its serve call and the
- * words for its error codes.
+ * only what differs: its peers, its serve call (which upgrades and echoes
+ * inline) and the words for its error codes.
  */
 import process from "node:process";
 import { messageOf } from "../core/errors.ts";
-import type { Transport } from "../core/hub.ts";
+import type { Peers } from "../core/hub.ts";
 import type { RuntimeInfo } from "../http/routes.ts";
 import { pageUrl, wsUrl } from "./address.ts";
 import {
@@ -40,24 +40,28 @@ export interface BoundServer {
 }
 
 /** One call of a target's serve. */
-export interface ServeCall<S> {
+export interface ServeCall<S, P extends Peers<S>> {
   readonly bind: Bind;
   /** Everything else that was asked for: limits, access, debug, … */
   readonly options: ListenOptions;
-  /** Builds the echo service around the target's transport. */
-  assemble(transport: Transport<S>): EchoService<S>;
+  /** The echo service, built by the skeleton around `peers`. */
+  readonly service: EchoService<S>;
+  /** What the glue's {@linkcode Glue.peers} returned for this call. */
+  readonly peers: P;
 }
 
 /** What a target's glue writes: only what differs between targets. */
-export interface Glue<S> {
+export interface Glue<S, P extends Peers<S> = Peers<S>> {
   /** Name and version of the runtime (read when asked: see the Deno glue). */
   info(): RuntimeInfo;
+  /** How the hub names and closes this target's clients. */
+  peers(options: ListenOptions): P;
   /**
-   * Starts the runtime's server: builds its transport, has `call.assemble`
-   * put the echo service around it, and serves the service's handler.
-   * Throws whatever the runtime throws when it cannot listen.
+   * Starts the runtime's server for `call.service`: serves its handler,
+   * upgrades what it decides to upgrade, and echoes. Throws whatever the
+   * runtime throws when it cannot listen.
    */
-  serve(call: ServeCall<S>): BoundServer;
+  serve(call: ServeCall<S, P>): BoundServer;
   /** Why the runtime could not listen, in words for the log. */
   listenFailure(error: unknown): string;
 }
@@ -65,45 +69,41 @@ export interface Glue<S> {
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /** The {@linkcode Runtime} of a target, from its glue. */
-export function defineRuntime<S>(glue: Glue<S>): Runtime {
+export function defineRuntime<S, P extends Peers<S>>(
+  glue: Glue<S, P>,
+  hosted?: Runtime["hosted"],
+): Runtime {
   return {
     get info() {
       return glue.info();
     },
     listen: (options, version) => listen(glue, options, version),
+    hosted,
     onShutdownSignal(handler) {
       for (const signal of SIGNALS) process.on(signal, () => handler(signal));
     },
   };
 }
 
-function listen<S>(
-  glue: Glue<S>,
+function listen<S, P extends Peers<S>>(
+  glue: Glue<S, P>,
   options: ListenOptions,
   version: string,
 ): ListeningServer {
-  let service: EchoService<S> | undefined;
+  const peers = glue.peers(options);
+  const service = createEchoService(options, peers, glue.info(), version);
   let bound: BoundServer;
   try {
-    bound = glue.serve({
-      bind: bindOf(options),
-      options,
-      assemble: (transport) =>
-        service = createEchoService(options, transport, glue.info(), version),
-    });
+    bound = glue.serve({ bind: bindOf(options), options, service, peers });
   } catch (error) {
     throw listenError(options, error, glue.listenFailure);
   }
-  if (service === undefined) {
-    throw new Error("the glue served without assembling the echo service");
-  }
-  const assembled = service;
   return {
     url: wsUrl(bound.hostname, bound.port, options.tls !== undefined),
     page: pageUrl(bound.hostname, bound.port, options.tls !== undefined),
     port: bound.port,
-    hub: assembled.hub,
-    startDraining: () => assembled.draining = true,
+    hub: service.hub,
+    startDraining: () => service.draining = true,
     close: () => bound.stop(),
   };
 }

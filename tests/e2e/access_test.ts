@@ -223,8 +223,13 @@ for (const target of TARGETS) {
     });
     await conn.write(new TextEncoder().encode(handshakeHead()));
     conn.close();
+    // It was admitted (it took the one slot and its socket was counted),
+    // so the slot the next client gets is the one it gave back.
+    await waitForHealth(server.http, (h) => h.connectionsTotal === 1);
     const admitted = await handshakeUntilAdmitted(server);
     admitted.conn.close();
+    const health = await waitForHealth(server.http, (h) => h.clients === 0);
+    assert.equal(health.connectionsTotal, 2);
   });
 }
 

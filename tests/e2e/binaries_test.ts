@@ -19,6 +19,7 @@ import {
   type RuntimeName,
 } from "../helpers/server.ts";
 import { BUN, DENO } from "../helpers/targets.ts";
+import { skippable } from "../helpers/skip.ts";
 import { connect, pattern } from "../helpers/ws.ts";
 
 const tasks: Record<string, string> = config.tasks;
@@ -108,12 +109,12 @@ const denortMissing = await denortProblem();
 for (const runtime of ["bun", "deno"] as const) {
   const skip = runtime === "deno" ? denortMissing : undefined;
   const label = runtime === "deno" ? "deno compile" : "bun build --compile";
-  const suffix = skip ? ` — SKIPPED: ${skip}` : "";
 
   Deno.test({
-    name:
-      `[${runtime}] ${label} binary: --version, bad options exit 2${suffix}`,
-    ignore: skip !== undefined,
+    ...skippable(
+      `[${runtime}] ${label} binary: --version, bad options exit 2`,
+      skip,
+    ),
     async fn() {
       const binary = await builders[runtime]();
       const version = await run([binary, "--version"], runDir);
@@ -133,9 +134,10 @@ for (const runtime of ["bun", "deno"] as const) {
   });
 
   Deno.test({
-    name:
-      `[${runtime}] ${label} binary: echoes, /healthz, embedded page, exit 0 on SIGTERM${suffix}`,
-    ignore: skip !== undefined,
+    ...skippable(
+      `[${runtime}] ${label} binary: echoes, /healthz, embedded page, exit 0 on SIGTERM`,
+      skip,
+    ),
     async fn() {
       const binary = await builders[runtime]();
       await using server = await launchServer(

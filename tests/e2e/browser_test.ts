@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "../helpers/chromium.ts";
+import { skippable } from "../helpers/skip.ts";
 import { chromiumForTests } from "../helpers/chromium_for_tests.ts";
 import { startServer } from "../helpers/server.ts";
 import { TARGETS } from "../helpers/targets.ts";
@@ -49,9 +50,10 @@ const has = (dir: string, type: string) =>
 
 for (const target of TARGETS) {
   Deno.test({
-    name:
-      `[${target.name}] browser page in headless Chromium: connect, echo text and binary, disconnect${chromium.nameSuffix}`,
-    ignore: chromium.ignore,
+    ...skippable(
+      `[${target.name}] browser page in headless Chromium: connect, echo text and binary, disconnect`,
+      chromium.skip,
+    ),
     async fn() {
       await using server = await startServer(target);
       await using browser = await chromium.launch();

@@ -13,13 +13,12 @@ import {
   startServer,
 } from "../helpers/server.ts";
 import { type Target, TARGETS } from "../helpers/targets.ts";
-import { freePort } from "../helpers/net.ts";
+import { onFreePort } from "../helpers/net.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
 
 /**
- * Starts the server with no --port, so that $PORT decides. The port is free
- * when picked but may be taken before the server binds it: only then is
- * another tried; any other failure (a crash with PORT set) is thrown.
+ * Starts the server with no --port, so that $PORT decides (on a free port,
+ * tried again if another test takes it first).
  */
 async function startOnEnvPort(
   target: Target,
@@ -29,19 +28,12 @@ async function startOnEnvPort(
     "json",
     ...target.args,
   ]);
-  for (let attempt = 1;; attempt++) {
-    const port = freePort();
-    try {
-      const server = await launchServer(target, command, args, {
-        env: { PORT: String(port) },
-      });
-      return { server, port };
-    } catch (error) {
-      const taken = `cannot listen on 0.0.0.0:${port}: address already in use`;
-      if (attempt < 5 && String(error).includes(taken)) continue;
-      throw error;
-    }
-  }
+  return await onFreePort(async (port) => ({
+    server: await launchServer(target, command, args, {
+      env: { PORT: String(port) },
+    }),
+    port,
+  }));
 }
 
 for (const target of TARGETS) {

@@ -10,7 +10,7 @@ import {
   startServer,
 } from "../helpers/server.ts";
 import { runClient, stderrBesidesConnect } from "../helpers/client.ts";
-import { TARGETS } from "../helpers/targets.ts";
+import { RUNTIME_TARGETS } from "../helpers/targets.ts";
 
 async function health(server: ServerProcess) {
   return await (await fetch(`${server.http}/healthz`)).json();
@@ -22,7 +22,7 @@ globalThis.addEventListener(
   () => Deno.removeSync(tmp, { recursive: true }),
 );
 
-for (const target of TARGETS) {
+for (const target of RUNTIME_TARGETS) {
   const runtime = target.runtime;
   Deno.test(`[${target.name}] client --binary: stdin's bytes unchanged, \\xff\\xfe and CR included`, async () => {
     await using server = await startServer(target);

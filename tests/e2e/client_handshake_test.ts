@@ -11,9 +11,9 @@ import {
   startClient,
   stderrBesidesConnect,
 } from "../helpers/client.ts";
-import { BUN, TARGETS } from "../helpers/targets.ts";
+import { BUN, RUNTIME_TARGETS } from "../helpers/targets.ts";
 
-for (const target of TARGETS) {
+for (const target of RUNTIME_TARGETS) {
   const runtime = target.runtime;
   Deno.test(`[${target.name}] client --protocol: the connect line names the server's choice, --debug shows the response headers`, async () => {
     await using server = await startServer(target, {

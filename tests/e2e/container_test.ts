@@ -13,7 +13,7 @@ import { targetOf } from "../helpers/targets.ts";
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import { type BaseImage, emulateImage } from "../helpers/dockerfile.ts";
-import { freePort } from "../helpers/net.ts";
+import { onFreePort } from "../helpers/net.ts";
 import {
   bunPath,
   launchServer,
@@ -124,15 +124,19 @@ for (const image of IMAGES) {
       }
 
       // What it runs, as nobody, with PORT from the environment.
-      const port = freePort();
-      const env = { ...built.env, PORT: String(port) };
-      await using server = await launchServer(
-        targetOf(image.runtime),
-        asNobody(built.command)[0],
-        asNobody(built.command).slice(1),
-        { env, cwd: built.cwd },
-      );
+      let port = 0;
+      const envOn = (port: number) => ({ ...built.env, PORT: String(port) });
+      await using server = await onFreePort((chosen) => {
+        port = chosen;
+        return launchServer(
+          targetOf(image.runtime),
+          asNobody(built.command)[0],
+          asNobody(built.command).slice(1),
+          { env: envOn(chosen), cwd: built.cwd },
+        );
+      });
       assert.equal(server.port, port, "PORT honoured");
+      const env = envOn(port);
       if (Deno.uid() === 0) {
         const nobody = Number(
           new TextDecoder().decode(

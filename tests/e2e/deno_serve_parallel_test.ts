@@ -5,13 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { startDenoServe } from "../helpers/deno_serve.ts";
+import { sampleHealth, silentClient } from "../helpers/net.ts";
 import {
-  freePort,
-  isListening,
-  sampleHealth,
-  silentClient,
-} from "../helpers/net.ts";
-import { MAIN, type ServerProcess } from "../helpers/server.ts";
+  type LogRecordJson,
+  MAIN,
+  type ServerProcess,
+} from "../helpers/server.ts";
 import { connect, type TestClient } from "../helpers/ws.ts";
 
 const TWO_WORKERS = { DENO_JOBS: "2" };
@@ -87,25 +86,39 @@ Deno.test("[deno] deno serve --parallel, 2 workers: both serve and echo; clients
 });
 
 Deno.test("[deno] deno serve --parallel: extra workers start no server of their own on $PORT", async () => {
-  // A worker that took itself for `deno run` would listen on $PORT.
-  const strayPort = freePort();
+  // A worker that took itself for `deno run` would listen on $PORT. The
+  // test holds that port for its whole run (a port found free and then
+  // released could be bound by another test): such a worker would fail
+  // to listen, and say so.
+  using reserved = Deno.listen({ hostname: "0.0.0.0", port: 0 });
   await using server = await startTwoWorkers(PERMISSIONS, {
-    PORT: String(strayPort),
+    PORT: String(reserved.addr.port),
   });
   const workers = await healthByWorker(server);
   assert.equal(workers.size, 2);
-  // The second worker is ready, as a `deno serve` worker.
-  assert.equal(await isListening(strayPort), false);
+  // The second worker is ready, as a `deno serve` worker: no worker tried
+  // $PORT, none failed, none serves on its own.
+  assert.deepEqual(
+    server.records().filter((r) => r.level !== "INFO").map((r) => r.message),
+    [],
+  );
   assert.ok(!server.records().some((r) => r.message.includes("listening on")));
 });
 
-Deno.test("[deno] deno serve -A --parallel: SIGTERM drains every worker before the process exits 0", async () => {
+Deno.test("[deno] deno serve -A --parallel: SIGTERM makes each worker drain exactly its own clients (1001 to all: Deno's own close frame races ours), then the process exits 0", async () => {
   // With -A, main.ts reads its command line to know it runs under deno serve.
   await using server = await startTwoWorkers(["-A"]);
   const clients: TestClient[] = await connectMany(server.url, CLIENTS);
   // One client never answers the close frame; it must not hold up the exit
   // beyond Deno Deploy's 5 s window.
   const silent = await silentClient(server.port);
+  const workers = await healthByWorker(server);
+  assert.equal(workers.size, 2);
+  // Fresh connections for /healthz do not count: only WebSocket clients.
+  const held = new Map(
+    [...workers].map(([instance, h]) => [instance, h.clients as number]),
+  );
+  assert.equal(held.values().reduce((a, b) => a + b), CLIENTS + 1);
   try {
     const started = performance.now();
     const status = await server.stop("SIGTERM");
@@ -114,17 +127,34 @@ Deno.test("[deno] deno serve -A --parallel: SIGTERM drains every worker before t
     for (const client of clients) {
       const closed = await client.closed;
       assert.equal(closed.code, 1001);
-      // Ours, or Deno's own ("Server shutting down"): whichever is first.
+      // KNOWN DENO BEHAVIOUR (docs/runtimes.md): deno serve closes open
+      // WebSockets itself with 1001 "Server shutting down", and its frame
+      // has come first in every run measured; ours says "server shutting
+      // down". Which one a client sees is Deno's race, so what is ours is
+      // checked in the log below: each worker's drain and its count.
       assert.match(closed.reason, /^server shutting down$/i);
     }
-    // Neither worker's exit cut the other's shutdown short.
+    // Each worker drained its own clients, no more, no fewer, and
+    // neither worker's exit cut the other's shutdown short.
+    const drains = server.records().filter((r) =>
+      r.message.startsWith("SIGTERM: closing")
+    );
+    assert.deepEqual(
+      new Map(drains.map((r) => [workerOf(r), r.properties.clients])),
+      held,
+    );
     const stopped = server.records().filter((r) => r.message === "stopped");
-    assert.equal(stopped.length, 2, "each worker finished its shutdown");
+    assert.deepEqual(stopped.map(workerOf).sort(), [...held.keys()].sort());
     assert.ok(elapsed < 5000, `took ${elapsed} ms`);
   } finally {
     silent.close();
   }
 });
+
+/** The worker label of a log line under `deno serve --parallel`. */
+function workerOf(record: LogRecordJson): string {
+  return (record as unknown as { worker: string }).worker;
+}
 
 Deno.test("[deno] deno serve main.ts --workers 2 is refused with exit 2: --parallel does that job", async () => {
   const { code, stderr } = await new Deno.Command(Deno.execPath(), {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startDenoServe } from "../helpers/deno_serve.ts";
+import { MAIN, ROOT } from "../helpers/server.ts";
 import { connect, pattern } from "../helpers/ws.ts";
 
 for (
@@ -44,4 +45,27 @@ Deno.test("[deno serve] script arguments still configure logging (--debug)", asy
   } finally {
     await server.stop();
   }
+});
+
+Deno.test("[deno serve] --engine wsecho without -A exits 2 with one line, rather than serving with the built-in engine", async () => {
+  // Without -A main.ts cannot read its command line, so this launch is
+  // "serve, unconfirmed"; it used to serve with Deno's engine, silently.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["serve", "--port", "0", MAIN, "--engine", "wsecho"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Bounded: a server that starts would run until killed.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const { code, stderr } = await child.output();
+  clearTimeout(timer);
+  const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+  assert.equal(code, 2, lines.join("\n"));
+  assert.equal(lines.length, 1, lines.join("\n"));
+  assert.match(
+    lines[0],
+    /^wsecho: --engine wsecho cannot be used under 'deno serve' \(Deno listens there\); use 'deno run' instead: deno run --allow-net --allow-env --allow-read --allow-sys \S*main\.ts --engine wsecho /,
+  );
 });

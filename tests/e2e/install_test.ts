@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import config from "../../deno.json" with { type: "json" };
-import { freePort } from "../helpers/net.ts";
+import { onFreePort } from "../helpers/net.ts";
 import { launchServer, ROOT } from "../helpers/server.ts";
 
 const decoder = new TextDecoder();
@@ -81,14 +81,14 @@ Deno.test("deno task install: a `wsecho` command that serves, echoes and uninsta
       new RegExp(`^wsecho ${config.version} \\(deno \\d+\\.\\d+\\.\\d+\\)\\n$`),
     );
 
-    const port = freePort();
+    // --port 0: the kernel's port, read from the start-up line.
     await using server = await launchServer(
       DENO,
       "wsecho",
-      ["--port", String(port), "--host", "127.0.0.1", "--log-format", "json"],
+      ["--port", "0", "--host", "127.0.0.1", "--log-format", "json"],
       { cwd: elsewhere, env },
     );
-    assert.equal(server.port, port);
+    const port = server.port;
     const client = await run(
       "wsecho",
       ["client", `ws://127.0.0.1:${port}/`],
@@ -105,14 +105,15 @@ Deno.test("deno task install: a `wsecho` command that serves, echoes and uninsta
     );
 
     // $PORT, which the install's --allow-env lets it read.
-    const byEnv = freePort();
-    await using fromEnv = await launchServer(
-      DENO,
-      "wsecho",
-      ["--host", "127.0.0.1", "--log-format", "json"],
-      { cwd: elsewhere, env: { ...env, PORT: String(byEnv) } },
-    );
-    assert.equal(fromEnv.port, byEnv);
+    await onFreePort(async (byEnv) => {
+      await using fromEnv = await launchServer(
+        DENO,
+        "wsecho",
+        ["--host", "127.0.0.1", "--log-format", "json"],
+        { cwd: elsewhere, env: { ...env, PORT: String(byEnv) } },
+      );
+      assert.equal(fromEnv.port, byEnv);
+    });
 
     const removed = await run(
       Deno.execPath(),

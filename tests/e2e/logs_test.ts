@@ -11,7 +11,12 @@ import {
   ServerProcess,
   startServer,
 } from "../helpers/server.ts";
-import { RawClient } from "../helpers/raw_ws.ts";
+import {
+  closeCodeOf,
+  closePayload,
+  Opcode,
+  RawClient,
+} from "../helpers/raw_ws.ts";
 import { connect } from "../helpers/ws.ts";
 import { type Target, TARGETS } from "../helpers/targets.ts";
 
@@ -107,6 +112,32 @@ for (const target of TARGETS) {
       record.message,
       `#1 disconnected from ${record.properties.remote}: code 1000 (0 connected)`,
     );
+  });
+
+  Deno.test(`[${target.name}] a client answering our close with its own code: the disconnect line pairs its code with its own reason`, async () => {
+    await using server = await startServer(target, { args: ["--debug"] });
+    using client = await RawClient.connect(server.port);
+    await server.waitForLog("connected from");
+    // Shutdown: our 1001 with our reason; the client answers with another.
+    server.child.kill("SIGTERM");
+    const ours = await client.next();
+    assert.equal(ours?.opcode, Opcode.close);
+    assert.equal(closeCodeOf(ours!), 1001);
+    const ourReason = new TextDecoder().decode(ours!.payload.subarray(2));
+    assert.notEqual(ourReason, "client's own reason");
+    await client.send({
+      opcode: Opcode.close,
+      payload: closePayload(4001, "client's own reason"),
+    });
+    const record = await server.waitForLog("disconnected");
+    const { code, reason } = record.properties;
+    // A code always with the reason of its own frame. Deno reports the
+    // client's answer (and so does our engine, like it); Bun, our close.
+    if (target.runtime === "bun") {
+      assert.deepEqual([code, reason], [1001, ourReason]);
+    } else {
+      assert.deepEqual([code, reason], [4001, "client's own reason"]);
+    }
   });
 
   Deno.test(`[${target.name}] text logs quote the close reason`, async () => {

@@ -14,6 +14,7 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "../helpers/chromium.ts";
+import { skippable } from "../helpers/skip.ts";
 import { chromiumForTests } from "../helpers/chromium_for_tests.ts";
 import { startServer } from "../helpers/server.ts";
 import { waitForHealth } from "../helpers/ws.ts";
@@ -77,9 +78,10 @@ const hexOf = (bytes: Uint8Array) =>
 for (const target of TARGETS) {
   const runtime = target.runtime;
   Deno.test({
-    name:
-      `[${target.name}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect${chromium.nameSuffix}`,
-    ignore: chromium.ignore,
+    ...skippable(
+      `[${target.name}] page: a bad URL is refused before any connection, a refused one explained, http:// converted, reconnect`,
+      chromium.skip,
+    ),
     async fn() {
       await using server = await startServer(target);
       await using browser = await chromium.launch();
@@ -177,9 +179,10 @@ for (const target of TARGETS) {
   });
 
   Deno.test({
-    name:
-      `[${target.name}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots${chromium.nameSuffix}`,
-    ignore: chromium.ignore,
+    ...skippable(
+      `[${target.name}] page: subprotocol chat negotiated; text, hex and file echoes with exact bytes, sizes and RTT; Ctrl+Enter; Copy; screenshots`,
+      chromium.skip,
+    ),
     async fn() {
       await using server = await startServer(target, {
         args: ["--protocol", "chat"],

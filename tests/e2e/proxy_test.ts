@@ -12,8 +12,8 @@
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/core/payload.ts";
 import {
-  freePort,
   freshHealth,
+  onPort,
   sampleHealth,
   silentClient,
 } from "../helpers/net.ts";
@@ -21,7 +21,7 @@ import {
   PROXIES,
   type ProxyName,
   type ProxyProcess,
-  skipProxy,
+  proxySkip,
   startProxy,
 } from "../helpers/proxies.ts";
 import {
@@ -40,10 +40,12 @@ import {
 import { connect, pattern } from "../helpers/ws.ts";
 import {
   builtinEngine,
+  DENO,
   type Target,
   targetOf,
   TARGETS,
 } from "../helpers/targets.ts";
+import { skippable } from "../helpers/skip.ts";
 
 /** Loopback only: the proxies reach the instances on 127.0.0.1. */
 const LOOPBACK = ["--host", "127.0.0.1"];
@@ -56,13 +58,20 @@ function startInstance(
   return startServer(target, { args: [...LOOPBACK, ...args] });
 }
 
-/** A new instance on the port an old one used: a restart in place. */
+/**
+ * A new instance on the port an old one used: a restart in place. The
+ * proxy's configuration names that port, so it cannot come from the
+ * kernel; while another test's socket holds it, the start is tried again.
+ */
 function restartInstance(
   server: Target | RuntimeName,
   port: number,
   args: string[] = [],
 ): Promise<ServerProcess> {
-  return startInstance(server, [...args, "--port", String(port)]);
+  return onPort(
+    port,
+    () => startInstance(server, [...args, "--port", String(port)]),
+  );
 }
 
 /** The pids that answered `count` fresh `GET /healthz` through the proxy. */
@@ -100,16 +109,16 @@ const ROUTING_RUNTIME: Record<ProxyName, RuntimeName> = {
 
 for (const proxyName of PROXIES) {
   Deno.test({
-    name:
+    ...skippable(
       `${proxyName}: text and 1 MiB binary echo on every target, both instances behind it`,
-    ignore: skipProxy(proxyName),
+      proxySkip(proxyName),
+    ),
     async fn() {
       for (const target of TARGETS) {
         const runtime = target.name;
         await using a = await startInstance(target);
         await using b = await startInstance(target);
         await using proxy = await startProxy(proxyName, {
-          port: freePort(),
           backends: [a.port, b.port],
         });
         assert.deepEqual(
@@ -133,16 +142,17 @@ for (const proxyName of PROXIES) {
   });
 
   Deno.test({
-    name: `${proxyName} (${
-      ROUTING_RUNTIME[proxyName]
-    }): stops routing to a stopped instance, routes again to a fresh one`,
-    ignore: skipProxy(proxyName),
+    ...skippable(
+      `${proxyName} (${
+        ROUTING_RUNTIME[proxyName]
+      }): stops routing to a stopped instance, routes again to a fresh one`,
+      proxySkip(proxyName),
+    ),
     async fn() {
       const runtime = ROUTING_RUNTIME[proxyName];
       const a = await startInstance(runtime);
       await using b = await startInstance(runtime);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [a.port, b.port],
       });
       await a.stop();
@@ -173,20 +183,23 @@ for (const proxyName of PROXIES) {
   // client's answer), so a Bun instance drains for milliseconds before it
   // stops listening; the stopped-instance test above covers that.
   Deno.test({
-    name:
+    ...skippable(
       `${proxyName} (deno): upgrades go to the other instance while one drains`,
-    ignore: skipProxy(proxyName),
+      proxySkip(proxyName),
+    ),
     async fn() {
       const runtime: RuntimeName = "deno";
       // A silent client keeps `a` draining (it never answers the 1001)
-      // for up to its 8.5 s drain wait: long enough to route around it.
+      // for up to its 28.5 s drain wait: long enough to route around it
+      // even on a busy machine (an 8.5 s drain ran out there, before
+      // HAProxy's checks had seen the 503). The test's end stops `a` with
+      // a second signal, at once.
       await using a = await startInstance(runtime, [
         "--shutdown-timeout",
-        "10",
+        "30",
       ]);
       await using b = await startInstance(runtime);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [a.port, b.port],
       });
       const silent = await silentClient(a.port);
@@ -249,9 +262,10 @@ const FORGED = "198.51.100.66";
 
 for (const proxyName of PROXIES) {
   Deno.test({
-    name:
+    ...skippable(
       `${proxyName}: --trust-proxy 127.0.0.1 shows the client's address (/healthz, --debug connect line) on every target; without it the proxy's`,
-    ignore: skipProxy(proxyName),
+      proxySkip(proxyName),
+    ),
     async fn() {
       for (const target of TARGETS) {
         const runtime = target.name;
@@ -264,7 +278,6 @@ for (const proxyName of PROXIES) {
         ]);
         await using ignoring = await startInstance(target, ["--debug"]);
         await using proxy = await startProxy(proxyName, {
-          port: freePort(),
           backends: [trusting.port, ignoring.port],
           ipv6: true,
         });
@@ -344,6 +357,8 @@ class EchoLoop {
     readonly id: number,
     readonly port: number,
     readonly counts: Counts,
+    /** The pause after each echo before the next message. */
+    readonly pauseMs = 5,
   ) {}
 
   start(): void {
@@ -415,7 +430,7 @@ class EchoLoop {
       }
       this.counts.echoed++;
       this.endGap();
-      await sleep(5);
+      await sleep(this.pauseMs);
     }
   }
 
@@ -452,6 +467,120 @@ class EchoLoop {
 
 const CLIENTS = 50;
 
+/**
+ * Two instances of a target behind HAProxy (the shipped configuration),
+ * with CLIENTS echo loops busy through it from the start.
+ */
+class BusyPair implements AsyncDisposable {
+  readonly counts: Counts = {
+    sent: 0,
+    echoed: 0,
+    unanswered: 0,
+    reconnects: 0,
+    failedConnects: 0,
+    maxGapMs: 0,
+    totalGapMs: 0,
+  };
+  readonly loops: EchoLoop[];
+  /** How many clients each restarted instance logged closing with 1001. */
+  readonly closing: number[] = [];
+
+  private constructor(
+    readonly target: Target,
+    readonly servers: ServerProcess[],
+    readonly proxy: ProxyProcess,
+    pauseMs: number,
+  ) {
+    this.loops = Array.from(
+      { length: CLIENTS },
+      (_, id) => new EchoLoop(id, proxy.port, this.counts, pauseMs),
+    );
+  }
+
+  /** `pauseMs`: each client's pause between an echo and its next message. */
+  static async start(target: Target, pauseMs = 5): Promise<BusyPair> {
+    const servers = [await startInstance(target)];
+    servers.push(await startInstance(target));
+    const proxy = await startProxy("haproxy", {
+      backends: [servers[0].port, servers[1].port],
+    });
+    const pair = new BusyPair(target, servers, proxy, pauseMs);
+    for (const loop of pair.loops) loop.start();
+    await waitUntil(
+      "every client echoes",
+      () => pair.counts.echoed > CLIENTS * 3,
+    );
+    return pair;
+  }
+
+  /** Close frames the clients received so far. */
+  closes(): number {
+    return this.loops.reduce((sum, loop) => sum + loop.closes, 0);
+  }
+
+  errors(): string[] {
+    return this.loops.flatMap((loop) => loop.errors);
+  }
+
+  /**
+   * SIGTERM to instance `index`, then a new one on its port once HAProxy
+   * marked it down, until HAProxy has it up and traffic flows. Returns how
+   * many clients it logged closing with 1001 and how many close frames
+   * the clients saw meanwhile.
+   */
+  async restart(index: number): Promise<{ logged: number; seen: number }> {
+    const name = `wsecho${index + 1}`;
+    const old = this.servers[index];
+    const closesBefore = this.closes();
+    const said = (what: string) =>
+      this.proxy.output.split(`${name} is ${what}`).length - 1;
+    const [downs, ups] = [said("DOWN"), said("UP")];
+    old.child.kill("SIGTERM");
+    const record = await old.waitForLog("client(s) with 1001");
+    const logged = Number(record.properties.clients);
+    this.closing.push(logged);
+    assert.equal((await old.status()).code, 0);
+    await waitUntil(`${name} marked down`, () => said("DOWN") > downs);
+    this.servers[index] = await restartInstance(this.target, old.port);
+    await waitUntil(`${name} back up`, () => said("UP") > ups);
+    await sleep(300);
+    const seen = this.closes() - closesBefore;
+    await waitUntil("traffic resumes", () => {
+      const before = this.counts.echoed;
+      return sleep(100).then(() => this.counts.echoed > before);
+    });
+    return { logged, seen };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.loops.map((loop) => loop.stop()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+    await this.proxy[Symbol.asyncDispose]();
+    for (const server of this.servers) await server[Symbol.asyncDispose]();
+  }
+}
+
+/**
+ * Deno's builtin engine can lose the 1001 close frame: a client of the
+ * stopped instance sees TCP end without it (docs/deployment.md, "HAProxy
+ * 2.6 and a server's FIN"). The rolling restart therefore runs on Deno's
+ * builtin engine only on request; the KNOWN DENO DEFECT test below checks
+ * that the defect is still there.
+ */
+const DENO_LOSES_CLOSE_FRAMES =
+  "Deno's engine can drop TCP without its 1001 close frame (KNOWN DENO DEFECT test below); WSECHO_ROLLING_RESTART=1 runs it";
+
+function rollingRestartSkip(target: Target): string | undefined {
+  return proxySkip("haproxy") ??
+    (builtinEngine(target) === "deno" &&
+        Deno.env.get("WSECHO_ROLLING_RESTART") !== "1"
+      ? DENO_LOSES_CLOSE_FRAMES
+      : undefined);
+}
+
 // Every client of the stopped instance must get the 1001 frame before TCP
 // ends. TCP then often ends in a reset through HAProxy 2.6: the builtin
 // engines end TCP before the client's close has come back (Bun at once,
@@ -464,101 +593,92 @@ const CLIENTS = 50;
 // request (WSECHO_ROLLING_RESTART=1) until Deno is fixed.
 for (const target of TARGETS) {
   Deno.test({
-    name:
+    ...skippable(
       `haproxy (${target.name}): a rolling restart of both instances under ${CLIENTS} busy clients loses nothing`,
-    ignore: skipProxy("haproxy") ||
-      (builtinEngine(target) === "deno" &&
-        Deno.env.get("WSECHO_ROLLING_RESTART") !== "1"),
+      rollingRestartSkip(target),
+    ),
     async fn() {
-      const servers = [await startInstance(target)];
-      servers.push(await startInstance(target));
-      const proxy = await startProxy("haproxy", {
-        port: freePort(),
-        backends: [servers[0].port, servers[1].port],
-      });
-      const counts: Counts = {
-        sent: 0,
-        echoed: 0,
-        unanswered: 0,
-        reconnects: 0,
-        failedConnects: 0,
-        maxGapMs: 0,
-        totalGapMs: 0,
-      };
-      const loops = Array.from(
-        { length: CLIENTS },
-        (_, id) => new EchoLoop(id, proxy.port, counts),
-      );
-      const closes = () => loops.reduce((sum, loop) => sum + loop.closes, 0);
       const started = Date.now();
-      try {
-        for (const loop of loops) loop.start();
-        await waitUntil(
-          "every client echoes",
-          () => counts.echoed > CLIENTS * 3,
-        );
-        for (const server of servers) {
-          assert.ok(Number((await freshHealth(server.http)).clients) > 0);
-        }
-        const closing: number[] = [];
-        for (const [index, old] of servers.entries()) {
-          const name = `wsecho${index + 1}`;
-          const closesBefore = closes();
-          old.child.kill("SIGTERM");
-          const record = await old.waitForLog("client(s) with 1001");
-          closing.push(Number(record.properties.clients));
-          assert.equal((await old.status()).code, 0);
-          await waitUntil(
-            `${name} marked down`,
-            () => proxy.output.includes(`${name} is DOWN`),
-          );
-          servers[index] = await restartInstance(target, old.port);
-          await waitUntil(
-            `${name} back up`,
-            () => proxy.output.includes(`${name} is UP`),
-          );
-          await sleep(300);
-          // Only the stopped instance's clients saw a close; the others
-          // saw nothing at all.
-          assert.equal(
-            closes() - closesBefore,
-            closing[index],
-            `closes while ${name} restarted`,
-          );
-          await waitUntil("traffic resumes", () => {
-            const before = counts.echoed;
-            return sleep(100).then(() => counts.echoed > before);
-          });
-        }
-        await Promise.all(loops.map((loop) => loop.stop()));
-        const elapsed = Date.now() - started;
-        console.log(
-          `rolling restart (${target.name}, HAProxy, ${CLIENTS} clients, ${elapsed} ms): ` +
-            `sent ${counts.sent}, echoed ${counts.echoed}, ` +
-            `unanswered before a 1001 ${counts.unanswered}, ` +
-            `closed with 1001 ${
-              closing.join(" + ")
-            }, reconnects ${counts.reconnects}, ` +
-            `failed reconnect attempts ${counts.failedConnects}, ` +
-            `time without service per reconnect: max ${counts.maxGapMs} ms, ` +
-            `mean ${
-              Math.round(counts.totalGapMs / Math.max(1, counts.reconnects))
-            } ms`,
-        );
-        assert.deepEqual(loops.flatMap((loop) => loop.errors), []);
-        assert.ok(closing.every((n) => n > 0), "both instances had clients");
-        assert.equal(counts.reconnects, closing[0] + closing[1]);
-        assert.equal(counts.sent, counts.echoed + counts.unanswered);
-        assert.ok(counts.unanswered <= counts.reconnects);
-        assert.equal(counts.failedConnects, 0, "no reconnect was refused");
-      } finally {
-        await Promise.all(loops.map((loop) => loop.stop()));
-        await proxy[Symbol.asyncDispose]();
-        for (const server of servers) await server[Symbol.asyncDispose]();
+      await using pair = await BusyPair.start(target);
+      const { counts, closing } = pair;
+      for (const server of pair.servers) {
+        assert.ok(Number((await freshHealth(server.http)).clients) > 0);
       }
+      for (const index of [0, 1]) {
+        const { logged, seen } = await pair.restart(index);
+        // Only the stopped instance's clients saw a close; the others
+        // saw nothing at all.
+        assert.equal(seen, logged, `closes while wsecho${index + 1} restarted`);
+      }
+      await pair.stop();
+      const elapsed = Date.now() - started;
+      console.log(
+        `rolling restart (${target.name}, HAProxy, ${CLIENTS} clients, ${elapsed} ms): ` +
+          `sent ${counts.sent}, echoed ${counts.echoed}, ` +
+          `unanswered before a 1001 ${counts.unanswered}, ` +
+          `closed with 1001 ${
+            closing.join(" + ")
+          }, reconnects ${counts.reconnects}, ` +
+          `failed reconnect attempts ${counts.failedConnects}, ` +
+          `time without service per reconnect: max ${counts.maxGapMs} ms, ` +
+          `mean ${
+            Math.round(counts.totalGapMs / Math.max(1, counts.reconnects))
+          } ms`,
+      );
+      assert.deepEqual(pair.errors(), []);
+      assert.ok(closing.every((n) => n > 0), "both instances had clients");
+      assert.equal(counts.reconnects, closing[0] + closing[1]);
+      assert.equal(counts.sent, counts.echoed + counts.unanswered);
+      assert.ok(counts.unanswered <= counts.reconnects);
+      assert.equal(counts.failedConnects, 0, "no reconnect was refused");
     },
   });
 }
+
+/**
+ * Restarts the KNOWN DENO DEFECT test below may take to see a close frame
+ * lost. On a busy 2-core machine it took 1, 2, 4, 5, 7, 10 and 13 restarts
+ * in seven runs (about 1 in 6 restarts loses one; ~2.5 s a restart): 40
+ * leave about 1 in 1,500 runs that miss it while Deno still has the
+ * defect. The long wait is spent only once Deno is fixed.
+ */
+const DEFECT_RESTARTS = 40;
+
+Deno.test({
+  ...skippable(
+    `haproxy (deno): KNOWN DENO DEFECT: in a rolling restart some clients see TCP end without the 1001 close frame (fails once Deno is fixed: then run the rolling restart on [deno] always)`,
+    proxySkip("haproxy"),
+  ),
+  async fn() {
+    // No pause between messages: one is more often read and not yet
+    // answered when the shutdown's close() comes, which is the defect's case.
+    await using pair = await BusyPair.start(DENO, 0);
+    const lost = () =>
+      pair.errors().filter((error) =>
+        error.endsWith("TCP ended without a close frame")
+      );
+    let restarts = 0;
+    while (restarts < DEFECT_RESTARTS && lost().length === 0) {
+      await pair.restart(restarts++ % 2);
+    }
+    await pair.stop();
+    assert.ok(
+      lost().length > 0,
+      `no close frame lost in ${restarts} restarts: if Deno is fixed, drop ` +
+        `DENO_LOSES_CLOSE_FRAMES and this test (docs/deployment.md too)`,
+    );
+    console.log(
+      `KNOWN DENO DEFECT: ${lost().length} of ${
+        pair.closing.reduce((a, b) => a + b)
+      } clients lost their close frame in ${restarts} restart(s)`,
+    );
+    // That is all that went wrong.
+    assert.deepEqual(
+      pair.errors().filter((error) => !lost().includes(error)),
+      [],
+    );
+  },
+});
 
 /**
  * The proxy's idle limit for the idle tests: above Bun's ping interval
@@ -568,36 +688,46 @@ for (const target of TARGETS) {
 const PROXY_IDLE_S = 6;
 
 /** Proxies with an idle limit on upgraded connections (Caddy has none). */
-const IDLE_PROXIES = (["haproxy", "nginx"] as const).filter((name) =>
-  !skipProxy(name)
-);
+const IDLE_PROXIES = ["haproxy", "nginx"] as const;
+const idleSkip = IDLE_PROXIES.map(proxySkip).filter(Boolean);
 
 Deno.test({
-  name: `${
-    IDLE_PROXIES.join(", ")
-  }: idle connections outlive a ${PROXY_IDLE_S} s proxy timeout with our pings, and are dropped without`,
-  ignore: IDLE_PROXIES.length === 0,
+  ...skippable(
+    `${
+      IDLE_PROXIES.join(", ")
+    }: idle connections outlive a ${PROXY_IDLE_S} s proxy timeout with our pings, and are dropped without`,
+    idleSkip.length > 0 ? idleSkip.join(", ") : undefined,
+  ),
   async fn() {
-    // Every case at once (they only wait): proxy × target × pings.
+    // Every case waits at the same time: proxy × target × pings. They
+    // start one after the other: a dozen servers and proxies starting at
+    // once took over 10 s on a busy 2-core machine.
     const cases = IDLE_PROXIES.flatMap((proxyName) =>
       TARGETS.flatMap((target) =>
         [true, false].map((pings) => ({ proxyName, target, pings }))
       )
     );
+    let previousStarted = Promise.resolve();
     await Promise.all(cases.map(async ({ proxyName, target, pings }) => {
+      const turn = previousStarted;
+      let started = () => {};
+      previousStarted = new Promise((resolve) => started = resolve);
       const label = `${proxyName}, ${target.name} ${
         pings ? "with" : "without"
       } pings`;
+      await turn;
+      // A case that fails to start lets the next one start all the same.
+      using _turnDone = { [Symbol.dispose]: started };
       await using server = await startInstance(target, [
         "--idle-timeout",
         pings ? "2" : "0",
       ]);
       await using proxy = await startProxy(proxyName, {
-        port: freePort(),
         backends: [server.port, server.port],
         idleTimeout: `${PROXY_IDLE_S}s`,
       });
       await using client = await connect(proxy.url);
+      started();
       const opened = Date.now();
       let closedAfter: number | undefined;
       client.closed.then(() => closedAfter = Date.now() - opened);

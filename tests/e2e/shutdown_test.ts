@@ -8,17 +8,36 @@
  */
 import assert from "node:assert/strict";
 import { drainTimeoutMs } from "../../lib/config/options.ts";
-import { startServer } from "../helpers/server.ts";
+import {
+  type LogRecordJson,
+  type ServerProcess,
+  startServer,
+} from "../helpers/server.ts";
 import { TARGETS } from "../helpers/targets.ts";
 import { closeCodeOf, Opcode, RawClient } from "../helpers/raw_ws.ts";
 import { connect, waitForHealth } from "../helpers/ws.ts";
+import { skippable } from "../helpers/skip.ts";
 
-/** What shutdown keeps of the timeout for closing the listener and exiting. */
-const EXIT_ALLOWANCE_MS = 1500;
-/** Slack for noticing the exit on a busy 2-core machine. */
+/**
+ * Durations are the server's own: from its shutdown line to its "stopped"
+ * line (their timestamps), so that a busy machine slowing the test down
+ * (noticing the exit, reaping the process) does not count. What remains is
+ * the server's own timers firing late on a busy 2-core machine.
+ */
 const SLACK_MS = 500;
 /** "At once", generously, for the same reason. */
 const AT_ONCE_MS = 1000;
+
+/** Ms from the server's shutdown line to its "stopped" line. */
+function shutdownTook(server: ServerProcess): number {
+  const at = (test: (record: LogRecordJson) => boolean) => {
+    const record = server.records().find(test);
+    assert.ok(record, server.stderr.text);
+    return Date.parse(record["@timestamp"]);
+  };
+  return at((r) => r.message === "stopped") -
+    at((r) => r.logger === "wsecho.shutdown" && "signal" in r.properties);
+}
 
 for (const target of TARGETS) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -32,7 +51,6 @@ for (const target of TARGETS) {
       );
       await waitForHealth(server.http, (h) => h.clients === 3);
 
-      const started = Date.now();
       const exit = server.stop(signal);
       const closes = await Promise.all(clients.map((c) => c.closed));
       for (const close of closes) {
@@ -40,10 +58,10 @@ for (const target of TARGETS) {
         assert.equal(close.reason, "server shutting down");
       }
       const status = await exit;
-      const elapsed = Date.now() - started;
       assert.equal(status.code, 0);
       // Clients that answer the close let it stop well before the timeout.
-      assert.ok(elapsed < timeout * 1000, `took ${elapsed} ms`);
+      const took = shutdownTook(server);
+      assert.ok(took < timeout * 1000, `took ${took} ms`);
       const shutdownLog = server.records().find((r) =>
         r.logger === "wsecho.shutdown" && r.properties.signal === signal
       );
@@ -62,7 +80,6 @@ for (const target of TARGETS) {
       using stubborn = await RawClient.connect(server.port);
       await waitForHealth(server.http, (h) => h.clients === 1);
 
-      const started = Date.now();
       server.child.kill("SIGTERM");
       const close = await stubborn.next();
       assert.equal(close?.opcode, Opcode.close);
@@ -81,17 +98,11 @@ for (const target of TARGETS) {
       assert.equal(refused.headers.get("retry-after"), "5");
 
       const status = await server.status();
-      const elapsed = Date.now() - started;
       assert.equal(status.code, 0);
       // It waited for the client, but not past the timeout.
-      assert.ok(
-        elapsed >= timeout * 1000 - EXIT_ALLOWANCE_MS,
-        `exited after ${elapsed} ms`,
-      );
-      assert.ok(
-        elapsed < timeout * 1000 + SLACK_MS,
-        `exited after ${elapsed} ms`,
-      );
+      const took = shutdownTook(server);
+      assert.ok(took >= drainTimeoutMs(timeout), `stopped after ${took} ms`);
+      assert.ok(took < timeout * 1000 + SLACK_MS, `stopped after ${took} ms`);
       assert.ok(
         server.records().some((r) =>
           r.message.includes("client(s) did not close in time")
@@ -106,7 +117,6 @@ for (const target of TARGETS) {
       using stubborn = await RawClient.connect(server.port);
       await waitForHealth(server.http, (h) => h.clients === 1);
 
-      const started = Date.now();
       server.child.kill("SIGTERM");
       const close = await stubborn.next();
       assert.equal(close?.opcode, Opcode.close);
@@ -117,24 +127,24 @@ for (const target of TARGETS) {
       const status = await server.status();
       assert.equal(status.code, 0);
       // Waiting for the reply would take the whole drain: 3.5 s of the 5.
-      const elapsed = Date.now() - started;
+      const took = shutdownTook(server);
       assert.ok(
-        elapsed < AT_ONCE_MS,
-        `exited after ${elapsed} ms (drain ${drainTimeoutMs(5)} ms)`,
+        took < AT_ONCE_MS,
+        `stopped after ${took} ms (drain ${drainTimeoutMs(5)} ms)`,
       );
       assert.ok(await stubborn.closedWithin(1000));
     });
   }
 
   Deno.test({
-    name:
-      `[${target.name}] a second signal during the wait exits at once with code 1` +
-      (target.runtime === "bun"
-        ? " (IGNORED: Bun never waits after the first)"
-        : ""),
     // Bun never waits after the first signal (see above): there is no
     // window for a second one, so this can only run on Deno.
-    ignore: target.runtime === "bun",
+    ...skippable(
+      `[${target.name}] a second signal during the wait exits at once with code 1`,
+      target.runtime === "bun"
+        ? "Bun never waits after the first signal, there is no wait to cut short"
+        : undefined,
+    ),
   }, async () => {
     await using server = await startServer(target, {
       args: ["--shutdown-timeout", "30"],
@@ -148,7 +158,16 @@ for (const target of TARGETS) {
     server.child.kill("SIGINT");
     const status = await server.status();
     assert.equal(status.code, 1);
-    assert.ok(Date.now() - started < AT_ONCE_MS, "exits at once");
+    // At once: not after the drain it cuts short (28.5 s), which never
+    // finished. Measured here from outside, so bounded well short of the
+    // drain rather than tightly: noticing an exit can take seconds on a
+    // busy machine.
+    const exitedAfter = Date.now() - started;
+    assert.ok(
+      exitedAfter < drainTimeoutMs(30) / 4,
+      `exited after ${exitedAfter} ms`,
+    );
+    assert.ok(!server.records().some((r) => r.message === "stopped"));
     assert.ok(
       server.records().some((r) => r.message.includes("again: exiting now")),
     );

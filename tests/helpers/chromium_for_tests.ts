@@ -6,25 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { Chromium, findChromium } from "./chromium.ts";
+import { missingTool } from "./skip.ts";
 
 export interface ChromiumForTests {
-  /** For `Deno.test`'s `ignore`: no Chromium here, and not in CI. */
-  ignore: boolean;
-  /** Appended to each test's name: why it is ignored, or nothing. */
-  nameSuffix: string;
+  /** Why the browser tests skip: no Chromium here, and not in CI. */
+  skip: string | undefined;
   /** Starts a headless Chromium; fails when there is none (in CI). */
   launch(): Promise<Chromium>;
 }
 
 export function chromiumForTests(): ChromiumForTests {
   const chromium = findChromium();
-  const inCi = Boolean(Deno.env.get("CI"));
-  const ignore = chromium === undefined && !inCi;
   return {
-    ignore,
-    nameSuffix: ignore
-      ? " — SKIPPED: chromium not found (apt-get install chromium, or set CHROMIUM)"
-      : "",
+    skip: missingTool(
+      chromium !== undefined,
+      "chromium not found (apt-get install chromium, or set CHROMIUM)",
+    ),
     launch() {
       assert.ok(chromium, "CI must have chromium: .ci/run installs it");
       return Chromium.launch(chromium);

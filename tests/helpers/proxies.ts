@@ -7,7 +7,8 @@
  * drifts from what the test expects of it.
  */
 import { existsSync } from "node:fs";
-import { isListening } from "./net.ts";
+import { listensOn, onFreePort } from "./net.ts";
+import { missingTool } from "./skip.ts";
 import { LineCollector, ROOT } from "./server.ts";
 
 export type ProxyName = "nginx" | "haproxy" | "caddy";
@@ -32,12 +33,14 @@ export function proxyBinary(name: ProxyName): string | undefined {
 }
 
 /**
- * Whether a test of `name` should be skipped: only when the proxy is
- * missing outside CI. In CI (`CI` set) `.ci/run` installs all three, so a
- * missing one must fail the test rather than hide it.
+ * Why a test of `name` skips here: the proxy is not installed (never in
+ * CI, where `.ci/run` installs all three and a missing one must fail).
  */
-export function skipProxy(name: ProxyName): boolean {
-  return proxyBinary(name) === undefined && !Deno.env.get("CI");
+export function proxySkip(name: ProxyName): string | undefined {
+  return missingTool(
+    proxyBinary(name) !== undefined,
+    `no ${name} (apt-get install ${name})`,
+  );
 }
 
 export interface ProxySettings {
@@ -202,8 +205,19 @@ export class ProxyProcess implements AsyncDisposable {
   }
 }
 
-/** Starts `name` with its shipped configuration; resolves once it listens. */
+/**
+ * Starts `name` with its shipped configuration on a free port (the file
+ * names the port, so it cannot come from the kernel: a port another test
+ * took meanwhile means another try); resolves once the proxy listens.
+ */
 export async function startProxy(
+  name: ProxyName,
+  settings: Omit<ProxySettings, "port">,
+): Promise<ProxyProcess> {
+  return await onFreePort((port) => startProxyOn(name, { ...settings, port }));
+}
+
+async function startProxyOn(
   name: ProxyName,
   settings: ProxySettings,
 ): Promise<ProxyProcess> {
@@ -243,7 +257,9 @@ export async function startProxy(
   const deadline = Date.now() + 10_000;
   let exited = false;
   child.status.then(() => exited = true);
-  while (!(await isListening(settings.port))) {
+  // The proxy's own socket, not merely something on the port: a process
+  // that took the port first would answer while the proxy exits.
+  while (!(await listensOn(child.pid, settings.port))) {
     if (exited || Date.now() > deadline) {
       await proxy[Symbol.asyncDispose]();
       throw new Error(`${name} did not start:\n${proxy.output}`);

@@ -10,6 +10,8 @@
  * ending.
  */
 
+import { encodeClientFrame } from "../../lib/protocol/client_frame.ts";
+
 export const Opcode = {
   continuation: 0x0,
   text: 0x1,
@@ -33,41 +35,20 @@ export interface FrameSpec {
   maskKey?: Uint8Array;
 }
 
-const DEFAULT_MASK = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 const encoder = new TextEncoder();
 
 /** Encodes one frame as a client would send it (masked by default). */
 export function frame(spec: FrameSpec): Uint8Array {
-  const payload = typeof spec.payload === "string"
-    ? encoder.encode(spec.payload)
-    : new Uint8Array(spec.payload ?? []);
-  const masked = spec.masked ?? true;
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const header = 2 + lengthBytes + (masked ? 4 : 0);
-  const out = new Uint8Array(header + length);
-  out[0] = ((spec.fin ?? true) ? 0x80 : 0) | ((spec.rsv ?? 0) << 4) |
-    (spec.opcode & 0x0f);
-  const view = new DataView(out.buffer);
-  if (lengthBytes === 0) out[1] = length;
-  else if (lengthBytes === 2) {
-    out[1] = 126;
-    view.setUint16(2, length);
-  } else {
-    out[1] = 127;
-    view.setBigUint64(2, BigInt(length));
-  }
-  if (masked) {
-    out[1] |= 0x80;
-    const key = spec.maskKey ?? DEFAULT_MASK;
-    out.set(key, 2 + lengthBytes);
-    for (let i = 0; i < length; i++) {
-      out[header + i] = payload[i] ^ key[i & 3];
-    }
-  } else {
-    out.set(payload, header);
-  }
-  return out;
+  return encodeClientFrame({
+    opcode: spec.opcode & 0x0f,
+    payload: typeof spec.payload === "string"
+      ? encoder.encode(spec.payload)
+      : new Uint8Array(spec.payload ?? []),
+    fin: spec.fin,
+    rsv: spec.rsv,
+    masked: spec.masked,
+    key: spec.maskKey,
+  });
 }
 
 /** A close frame's payload: the 2-byte code, then the UTF-8 reason. */

@@ -42,6 +42,14 @@ export const BUN: Target = {
 export const TARGETS: readonly Target[] = [DENO, DENO_WSECHO, BUN];
 
 /**
+ * One target per runtime, with its built-in engine: for tests of what a
+ * runtime does whichever engine serves, the console client above all (it
+ * runs no engine of ours), so that each runs once per runtime rather than
+ * once more, unchanged, under `[deno-wsecho]`.
+ */
+export const RUNTIME_TARGETS: readonly Target[] = [DENO, BUN];
+
+/**
  * The runtime whose built-in WebSocket engine serves `target`, or undefined
  * when our own engine does: the key for behaviour (and defects) that belongs
  * to a runtime's engine rather than to wsecho.

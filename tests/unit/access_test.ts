@@ -3,7 +3,8 @@
  * rule, subprotocol choice, client slots, refusal counting.
  */
 import assert from "node:assert/strict";
-import { ClientSlots } from "../../lib/http/client_slots.ts";
+import { ClientSlots, UNLIMITED_SLOT } from "../../lib/http/client_slots.ts";
+import { setupLogging } from "../../lib/app/logging.ts";
 import { checkHandshake } from "../../lib/http/handshake.ts";
 import { headerTokens } from "../../lib/http/header_tokens.ts";
 import { normalizeOrigin, originAllowed } from "../../lib/http/origin.ts";
@@ -189,30 +190,59 @@ Deno.test("headerTokens splits, trims and drops empty elements", () => {
   assert.deepEqual(headerTokens(null), []);
 });
 
-Deno.test("ClientSlots: limited, counted, never below 0; 0 is unlimited", () => {
+Deno.test("ClientSlots: limited and counted; 0 is unlimited and shares one no-op slot", () => {
   const slots = new ClientSlots(2);
-  assert.equal(slots.take(), true);
-  assert.equal(slots.take(), true);
-  assert.equal(slots.take(), false);
+  const a = slots.take()!;
+  const b = slots.take()!;
+  assert.ok(a !== undefined && b !== undefined && a !== b);
+  assert.equal(slots.take(), undefined);
   assert.equal(slots.inUse, 2);
-  slots.release();
+  a.release();
   assert.equal(slots.inUse, 1);
-  assert.equal(slots.take(), true);
-  assert.equal(slots.take(), false);
-  slots.release();
-  slots.release();
-  slots.release(); // one more than taken: the count stays at 0
+  const c = slots.take()!;
+  assert.equal(slots.take(), undefined);
+  b.release();
+  c.release();
   assert.equal(slots.inUse, 0);
-  assert.equal(slots.take(), true);
-  assert.equal(slots.take(), true);
-  assert.equal(slots.take(), false);
+  assert.ok(slots.take() && slots.take());
+  assert.equal(slots.take(), undefined);
+  assert.equal(slots.doubleReleases, 0);
 
   const unlimited = new ClientSlots(0);
-  for (let i = 0; i < 1000; i++) assert.equal(unlimited.take(), true);
+  for (let i = 0; i < 1000; i++) {
+    // One shared object: nothing allocated per connection.
+    assert.equal(unlimited.take(), UNLIMITED_SLOT);
+  }
   // Unlimited: nothing is counted.
   assert.equal(unlimited.inUse, 0);
-  unlimited.release();
+  UNLIMITED_SLOT.release();
   assert.equal(unlimited.inUse, 0);
+});
+
+Deno.test("ClientSlots: a second release of one slot is reported (counted, logged at error level), not clamped", () => {
+  const lines: string[] = [];
+  setupLogging({ debug: false, format: "json", write: (l) => lines.push(l) });
+  try {
+    const slots = new ClientSlots(2);
+    const a = slots.take()!;
+    const b = slots.take()!;
+    a.release();
+    a.release(); // the bug: must not give b's slot away
+    assert.equal(slots.inUse, 1, "b still holds its slot");
+    assert.equal(slots.doubleReleases, 1);
+    const c = slots.take()!;
+    assert.equal(slots.take(), undefined, "no slot over the limit");
+    b.release();
+    c.release();
+    assert.equal(slots.inUse, 0);
+    const errors = lines.map((l) => JSON.parse(l)).filter((r) =>
+      r.level === "ERROR"
+    );
+    assert.equal(errors.length, 1);
+    assert.match(errors[0].message, /client slot was released twice \(bug\)/);
+  } finally {
+    setupLogging({ debug: false, format: "json", write: () => {} });
+  }
 });
 
 Deno.test("UpgradeGate: checks in order, counts each refusal, holds a slot per admission", () => {
@@ -246,8 +276,10 @@ Deno.test("UpgradeGate: checks in order, counts each refusal, holds a slot per a
   assert.deepEqual(full.kind === "refuse" && full.headers, {
     "retry-after": "5",
   });
-  gate.release();
+  assert.equal(admitted.kind === "admit" && admitted.slot.release(), undefined);
   assert.equal(gate.slotsInUse, 0);
+  if (admitted.kind === "admit") admitted.slot.release();
+  assert.equal(gate.doubleReleases, 1, "a double release shows on the gate");
   assert.equal(gate.admit(handshake()).kind, "admit");
   assert.equal(gate.slotsInUse, 1);
 

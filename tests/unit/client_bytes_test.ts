@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { hex, parseHex } from "../../lib/core/payload.ts";
-import { byteLines } from "../../lib/app/client_input.ts";
-import { compareEcho } from "../../lib/app/client.ts";
+import { byteLines } from "../../lib/client/client_input.ts";
+import { compareEcho } from "../../lib/client/client.ts";
 
 Deno.test("parseHex: the inverse of hex, whitespace between bytes allowed", () => {
   assert.deepEqual(parseHex("fffe"), new Uint8Array([0xff, 0xfe]));

@@ -1,46 +1,32 @@
 /** Unit tests of the echo core with an in-memory socket double. */
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
+import type { Payload } from "../../lib/core/payload.ts";
 import { setupLogging } from "../../lib/app/logging.ts";
-import { EchoHub, SIZE_UNKNOWN, type Transport } from "../../lib/core/hub.ts";
-import { type Payload, utf8Length } from "../../lib/core/payload.ts";
+import { EchoHub, type Peers } from "../../lib/core/hub.ts";
+import { utf8Length } from "../../lib/core/payload.ts";
 
 /** A socket double that records what the hub did to it. */
 class FakeSocket {
-  sent: Payload[] = [];
   closedWith: [number, string] | undefined;
-  /** What `send` says it sent, as Bun does for text; else size unknown. */
-  reportsSize: number | undefined;
   constructor(readonly id: number, readonly remote = `10.0.0.${id}:5000`) {}
 }
 
-const transport: Transport<FakeSocket> = {
-  send: (socket, data) => {
-    socket.sent.push(data);
-    return socket.reportsSize ?? SIZE_UNKNOWN;
-  },
+/** Names and closes; there is no way to send: the glue sends. */
+const peers: Peers<FakeSocket> = {
   close: (socket, code, reason) => socket.closedWith = [code, reason],
   info: (socket) => socket,
 };
 
 function hub(debug = false) {
-  return new EchoHub(transport, getLogger(["wsecho", "test"]), debug);
+  return new EchoHub(peers, getLogger(["wsecho", "test"]), debug);
 }
 
-Deno.test("echoes each message to its sender only, as the same value", () => {
-  const echo = hub();
-  const [a, b] = [new FakeSocket(1), new FakeSocket(2)];
-  echo.open(a);
-  echo.open(b);
-  const bytes = new Uint8Array([1, 2, 3]);
-  const buffer = new ArrayBuffer(4);
-  echo.message(a, "hello");
-  echo.message(a, bytes);
-  echo.message(b, buffer);
-  assert.deepEqual(a.sent, ["hello", bytes]);
-  assert.equal(a.sent[1], bytes, "the received bytes themselves, not a copy");
-  assert.equal(b.sent[0], buffer);
-});
+/** What a glue does for one message: it sent the echo; the hub records. */
+function echoed(echo: EchoHub<FakeSocket>, socket: FakeSocket, data: Payload) {
+  if (typeof data === "string") echo.echoedText(socket, data, utf8Length(data));
+  else echo.echoedBinary(socket, data);
+}
 
 Deno.test("tracks clients in a Set and forgets them once on close", () => {
   const echo = hub();
@@ -59,10 +45,10 @@ Deno.test("counts messages and bytes per direction and type", () => {
   const echo = hub();
   const a = new FakeSocket(1);
   echo.open(a);
-  echo.message(a, "héllo"); // 6 bytes
-  echo.message(a, "");
-  echo.message(a, new Uint8Array(10));
-  echo.message(a, new ArrayBuffer(7));
+  echoed(echo, a, "héllo"); // 6 bytes
+  echoed(echo, a, "");
+  echoed(echo, a, new Uint8Array(10));
+  echoed(echo, a, new ArrayBuffer(7));
   const s = echo.stats;
   assert.deepEqual(
     [s.textMessagesIn, s.textBytesIn, s.binaryMessagesIn, s.binaryBytesIn],
@@ -74,14 +60,27 @@ Deno.test("counts messages and bytes per direction and type", () => {
   );
 });
 
-Deno.test("a text size the transport reports is counted as is, not measured", () => {
+Deno.test("a text size the glue reports is counted as is, not measured", () => {
   const echo = hub();
   const a = new FakeSocket(1);
-  a.reportsSize = 42; // what Bun's send() returns: the payload's UTF-8 bytes
   echo.open(a);
-  echo.message(a, "short");
+  // What Bun's send() returns: the payload's UTF-8 bytes.
+  echo.echoedText(a, "short", 42);
   assert.equal(echo.stats.textBytesIn, 42);
   assert.equal(echo.stats.textBytesOut, 42);
+});
+
+Deno.test("text handed over as UTF-8 bytes (the engine) is counted as text", () => {
+  const echo = hub();
+  const a = new FakeSocket(3);
+  echo.open(a);
+  const utf8 = new TextEncoder().encode("héllo");
+  echo.echoedText(a, utf8, utf8.length);
+  const s = echo.stats;
+  assert.deepEqual(
+    [s.textMessagesIn, s.textBytesIn, s.textMessagesOut, s.binaryMessagesIn],
+    [1, 6, 1, 0],
+  );
 });
 
 Deno.test("utf8Length agrees with TextEncoder, lone surrogates included", () => {
@@ -134,17 +133,20 @@ Deno.test("--debug logs connect, each message with an escaped preview, and disco
   const lines: string[] = [];
   setupLogging({ debug: true, format: "json", write: (l) => lines.push(l) });
   try {
-    const echo = new EchoHub(transport, getLogger(["wsecho", "echo"]), true);
+    const echo = new EchoHub(peers, getLogger(["wsecho", "echo"]), true);
     const a = new FakeSocket(7, "127.0.0.1:4000");
     echo.open(a);
-    echo.message(a, 'line\nbreak "quoted"');
-    echo.message(a, new Uint8Array([0, 255, 16]));
+    echoed(echo, a, 'line\nbreak "quoted"');
+    echoed(echo, a, new Uint8Array([0, 255, 16]));
+    // The engine hands text over as its UTF-8 bytes: previewed as text.
+    echo.echoedText(a, new TextEncoder().encode("héllo"), 6);
     echo.closed(a, 1000, "done\r\nforged");
     const messages = lines.map((l) => JSON.parse(l).message);
     assert.deepEqual(messages, [
       "#7 connected from 127.0.0.1:4000 (1 connected)",
       '#7 echoed text message, 19 bytes: "line\\nbreak \\"quoted\\""',
       "#7 echoed binary message, 3 bytes: 00 ff 10",
+      '#7 echoed text message, 6 bytes: "héllo"',
       '#7 disconnected from 127.0.0.1:4000: code 1000 "done\\r\\nforged" (0 connected)',
     ]);
   } finally {
@@ -156,10 +158,10 @@ Deno.test("without --debug the hub logs nothing per message", () => {
   const lines: string[] = [];
   setupLogging({ debug: true, format: "json", write: (l) => lines.push(l) });
   try {
-    const echo = new EchoHub(transport, getLogger(["wsecho", "echo"]), false);
+    const echo = new EchoHub(peers, getLogger(["wsecho", "echo"]), false);
     const a = new FakeSocket(1);
     echo.open(a);
-    echo.message(a, "quiet");
+    echoed(echo, a, "quiet");
     echo.closed(a, 1000, "");
     assert.deepEqual(lines, []);
   } finally {

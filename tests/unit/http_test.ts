@@ -5,15 +5,26 @@ import { trustedProxies } from "../../lib/http/cidr.ts";
 import { hasToken } from "../../lib/http/header_tokens.ts";
 import {
   createHttpHandler,
+  type Decision,
+  failedUpgradeResponse,
   type PeerAddress,
-  type Upgrade,
 } from "../../lib/http/routes.ts";
 import { UpgradeGate } from "../../lib/http/upgrade_gate.ts";
 
 /** The TCP peer of every request in these tests, unless one says otherwise. */
 const LOOPBACK: PeerAddress = () => "127.0.0.1";
 
-function handler(draining = false, trustProxy: string[] = []) {
+/** The handler's decision on each request, as a glue gets it. */
+function decider(
+  draining = false,
+  trustProxy: string[] = [],
+  gate = new UpgradeGate({
+    origins: [],
+    requireOrigin: false,
+    protocols: [],
+    maxClients: 0,
+  }),
+) {
   const stats = new EchoStats();
   stats.connectionsTotal = 3;
   stats.textMessagesIn = 2;
@@ -23,19 +34,21 @@ function handler(draining = false, trustProxy: string[] = []) {
     version: "1.2.3",
     startedAt: Date.now() - 2000,
     isDraining: () => draining,
-    gate: new UpgradeGate({
-      origins: [],
-      requireOrigin: false,
-      protocols: [],
-      maxClients: 0,
-    }),
+    gate,
     trustedProxies: trustedProxies(trustProxy),
   });
-  return (request: Request, upgrade: Upgrade, peer = LOOPBACK) =>
-    handle(request, upgrade, peer);
+  return (request: Request, peer = LOOPBACK): Decision => handle(request, peer);
 }
 
-const noUpgrade: Upgrade = () => assert.fail("must not upgrade");
+/** The response the handler decides on; fails on a decision to upgrade. */
+function handler(draining = false, trustProxy: string[] = []) {
+  const decide = decider(draining, trustProxy);
+  return (request: Request, peer = LOOPBACK): Response => {
+    const decision = decide(request, peer);
+    if (decision.kind !== "respond") assert.fail("must not upgrade");
+    return decision.response;
+  };
+}
 const request = (path: string, init?: RequestInit) =>
   new Request(`http://localhost${path}`, init);
 const upgradeRequest = (path = "/") =>
@@ -49,7 +62,7 @@ const upgradeRequest = (path = "/") =>
   });
 
 Deno.test("GET / serves the self-contained HTML client", async () => {
-  const response = handler()(request("/"), noUpgrade)!;
+  const response = handler()(request("/"));
   assert.equal(response.status, 200);
   assert.equal(
     response.headers.get("content-type"),
@@ -84,7 +97,7 @@ Deno.test("GET / serves the self-contained HTML client", async () => {
 });
 
 Deno.test("GET / has a CSP that allows exactly the page's own script and style", async () => {
-  const response = handler()(request("/"), noUpgrade)!;
+  const response = handler()(request("/"));
   const html = await response.text();
   const policy = response.headers.get("content-security-policy") ?? "";
   const directives = new Map(
@@ -112,13 +125,13 @@ Deno.test("GET / has a CSP that allows exactly the page's own script and style",
 });
 
 Deno.test("HEAD / answers headers without a body", async () => {
-  const response = handler()(request("/", { method: "HEAD" }), noUpgrade)!;
+  const response = handler()(request("/", { method: "HEAD" }));
   assert.equal(response.status, 200);
   assert.equal(await response.text(), "");
 });
 
 Deno.test("GET /healthz reports status, runtime, clients and totals", async () => {
-  const response = handler()(request("/healthz"), noUpgrade)!;
+  const response = handler()(request("/healthz"));
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "application/json");
   assert.equal(response.headers.get("cache-control"), "no-store");
@@ -137,50 +150,72 @@ Deno.test("GET /healthz reports status, runtime, clients and totals", async () =
 
 Deno.test("unknown paths are 404, other methods on known paths 405", async () => {
   const h = handler();
-  const missing = h(request("/nope"), noUpgrade)!;
+  const missing = h(request("/nope"));
   assert.equal(missing.status, 404);
   assert.equal(await missing.text(), "Not Found\n");
   for (const path of ["/", "/healthz"]) {
-    const post = h(request(path, { method: "POST", body: "x" }), noUpgrade)!;
+    const post = h(request(path, { method: "POST", body: "x" }));
     assert.equal(post.status, 405);
     assert.equal(post.headers.get("allow"), "GET, HEAD");
     await post.body?.cancel();
   }
 });
 
-Deno.test("an upgrade on any path is handed to the runtime", () => {
-  const answer = new Response(null, { status: 200 });
+Deno.test("an upgrade on any path is decided, not performed: protocol, client and slot for the glue", () => {
+  const gate = new UpgradeGate({
+    origins: [],
+    requireOrigin: false,
+    protocols: ["chat"],
+    maxClients: 2,
+  });
   for (const path of ["/", "/any/path?x=1", "/healthz"]) {
-    let called = 0;
-    const response = handler()(upgradeRequest(path), () => {
-      called++;
-      return answer;
-    });
-    assert.equal(response, answer);
-    assert.equal(called, 1, path);
+    const decide = decider(false, ["127.0.0.1"], gate);
+    const request = upgradeRequest(path);
+    request.headers.set("sec-websocket-protocol", "chat");
+    request.headers.set("x-forwarded-for", "203.0.113.7");
+    const decision = decide(request);
+    assert.equal(decision.kind, "upgrade", path);
+    if (decision.kind !== "upgrade") continue;
+    assert.equal(decision.protocol, "chat");
+    assert.equal(decision.client, "203.0.113.7");
+    assert.equal(gate.slotsInUse, 1, "the slot is held until released");
+    decision.slot.release();
+    assert.equal(gate.slotsInUse, 0);
   }
 });
 
-Deno.test("a handshake the runtime refuses becomes 400 with the reason", async () => {
-  const response = handler()(upgradeRequest(), () => {
-    throw new TypeError(
-      "Invalid Header: 'sec-websocket-key' header must be set",
-    );
-  })!;
+Deno.test("a handshake the runtime refuses becomes 400 with the reason, its slot given back", async () => {
+  const gate = new UpgradeGate({
+    origins: [],
+    requireOrigin: false,
+    protocols: [],
+    maxClients: 1,
+  });
+  const decision = decider(false, [], gate)(upgradeRequest());
+  if (decision.kind !== "upgrade") assert.fail("must upgrade");
+  assert.equal(gate.slotsInUse, 1);
+  const response = failedUpgradeResponse(
+    gate,
+    decision.slot,
+    new TypeError("Invalid Header: 'sec-websocket-key' header must be set"),
+  );
   assert.equal(response.status, 400);
   assert.match(
     await response.text(),
     /^Bad WebSocket handshake: Invalid Header/,
   );
+  assert.equal(gate.slotsInUse, 0);
+  assert.equal(gate.refused.bad_request, 1);
+  assert.equal(gate.doubleReleases, 0);
 });
 
 Deno.test("while draining, upgrades get 503 and /healthz answers 503 with status draining", async () => {
   const h = handler(true);
-  const refused = h(upgradeRequest(), noUpgrade)!;
+  const refused = h(upgradeRequest());
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get("retry-after"), "5");
   await refused.body?.cancel();
-  const response = h(request("/healthz"), noUpgrade)!;
+  const response = h(request("/healthz"));
   // 503, so that load balancers' health checks take the instance out.
   assert.equal(response.status, 503);
   assert.equal(response.headers.get("content-type"), "application/json");
@@ -192,7 +227,7 @@ Deno.test("while draining, upgrades get 503 and /healthz answers 503 with status
 Deno.test("/healthz works for a request whose url is a bare path (Bun, no Host)", async () => {
   // Bun hands over HTTP/1.0 requests without Host with url "/healthz".
   const bare = { method: "GET", url: "/healthz", headers: new Headers() };
-  const response = handler()(bare as Request, noUpgrade)!;
+  const response = handler()(bare as Request);
   assert.equal(response.status, 200);
   assert.equal((await response.json()).status, "ok");
 });
@@ -205,9 +240,8 @@ Deno.test("/healthz names the TCP peer as the client when no proxy is trusted, w
   const peer = () => (asked++, "192.0.2.1");
   const health = await h(
     request("/healthz", { headers: FORGED }),
-    noUpgrade,
     peer,
-  )!.json();
+  ).json();
   assert.equal(health.client, "192.0.2.1");
   assert.equal(asked, 1);
 });
@@ -215,7 +249,7 @@ Deno.test("/healthz names the TCP peer as the client when no proxy is trusted, w
 Deno.test("/healthz names the forwarded client when the peer is a trusted proxy", async () => {
   const h = handler(false, ["127.0.0.1", "10.0.0.0/8"]);
   const ask = async (peer: string, headers: Record<string, string>) =>
-    (await h(request("/healthz", { headers }), noUpgrade, () => peer)!
+    (await h(request("/healthz", { headers }), () => peer)
       .json()).client;
   assert.equal(await ask("127.0.0.1", FORGED), "203.0.113.7");
   assert.equal(
@@ -229,20 +263,19 @@ Deno.test("/healthz names the forwarded client when the peer is a trusted proxy"
 });
 
 Deno.test("upgrades get the forwarded client from a trusted proxy only, and nothing is read without --trust-proxy", () => {
-  const answer = new Response(null, { status: 200 });
   const clientOf = (
-    h: ReturnType<typeof handler>,
+    decide: ReturnType<typeof decider>,
     peer: PeerAddress,
   ) => {
-    let client: string | undefined = "not called";
     const request = upgradeRequest();
     request.headers.set("x-forwarded-for", "198.51.100.9, 127.0.0.1");
-    h(request, (_, forwarded) => (client = forwarded, answer), peer);
-    return client;
+    const decision = decide(request, peer);
+    if (decision.kind !== "upgrade") assert.fail("must upgrade");
+    return decision.client;
   };
   const never: PeerAddress = () => assert.fail("peer asked for");
-  assert.equal(clientOf(handler(), never), undefined);
-  const trusting = handler(false, ["127.0.0.0/8"]);
+  assert.equal(clientOf(decider(), never), undefined);
+  const trusting = decider(false, ["127.0.0.0/8"]);
   assert.equal(clientOf(trusting, LOOPBACK), "198.51.100.9");
   assert.equal(clientOf(trusting, () => "192.0.2.1"), undefined);
 });

@@ -492,3 +492,79 @@ Deno.test("nothing is reported after a failure, and stop() ends reading", () => 
   assert.equal(recorder.events.length, 1);
   assert.ok(receiver.finished);
 });
+
+/** A receiver that ignores what it reports: for measuring its buffers. */
+function quietReceiver(maxMessage: number): Receiver {
+  return new Receiver({
+    onMessage() {},
+    onPing() {},
+    onPong() {},
+    onClose() {},
+    onFailure() {},
+  }, { maxMessage });
+}
+
+const MIB16 = 16 * 1024 * 1024;
+const STALLERS = 2_000;
+
+Deno.test("2,000 clients that announce 16 MiB and send 1 KiB reserve under 64 KiB each", () => {
+  // The header announces 16 MiB; 1 KiB of payload follows, then nothing.
+  const start = clientFrame({
+    opcode: BINARY,
+    payload: new Uint8Array(1024).fill(1),
+    announcedLength: MIB16,
+  });
+  const receivers: Receiver[] = [];
+  for (let i = 0; i < STALLERS; i++) {
+    const receiver = quietReceiver(MIB16);
+    receiver.push(start.slice());
+    receivers.push(receiver);
+  }
+  const total = receivers.reduce((sum, r) => sum + r.bufferedCapacity, 0);
+  console.log(
+    `  ${STALLERS} stalled receivers hold ${total} bytes ` +
+      `(${(total / STALLERS / 1024).toFixed(1)} KiB each)`,
+  );
+  assert.ok(total < STALLERS * 64 * 1024, `${total} bytes held`);
+});
+
+Deno.test("a fragment that announces 16 MiB reserves what arrived, not what it announced", () => {
+  const receiver = quietReceiver(MIB16);
+  receiver.push(clientFrame({ opcode: TEXT, fin: false, payload: "first " }));
+  receiver.push(clientFrame({
+    opcode: CONT,
+    payload: new Uint8Array(1024).fill(0x61),
+    announcedLength: MIB16 - 16,
+  }));
+  assert.ok(
+    receiver.bufferedCapacity < 64 * 1024,
+    `${receiver.bufferedCapacity} bytes held`,
+  );
+});
+
+Deno.test("a split frame's buffer grows with what arrives and the message comes out whole", () => {
+  const payload = new Uint8Array(300_000);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+  const frame = clientFrame({ opcode: BINARY, payload });
+  const recorder = new Recorder();
+  const receiver = new Receiver(recorder, { maxMessage: 1 << 20 });
+  const capacities: number[] = [];
+  // The engine's reads: a small one, then 64 KiB ones.
+  let at = 0;
+  for (const size of [256, 65536, 65536, 65536, 65536, 65536]) {
+    receiver.push(frame.slice(at, at + size));
+    at += size;
+    capacities.push(receiver.bufferedCapacity);
+  }
+  assert.deepEqual(recorder.events, [["message", BINARY, payload, false]]);
+  // Never more than 32× what arrived (or the first 8 KiB), never beyond
+  // the announced length; nothing held once the message is out.
+  assert.ok(capacities[0] <= 8 * 1024, `${capacities}`);
+  for (let i = 0; i < capacities.length - 1; i++) {
+    assert.ok(capacities[i] <= Math.max(8 * 1024, 32 * (256 + 65536 * i)));
+    assert.ok(capacities[i] <= payload.length);
+  }
+  // The whole length on the second read: no copy after it.
+  assert.equal(capacities[1], payload.length);
+  assert.equal(capacities.at(-1), 0);
+});

@@ -7,15 +7,17 @@
  * holding other bytes.
  */
 import { MESSAGE_TOO_BIG, POLICY_VIOLATION } from "../../core/close_codes.ts";
-import {
-  type HandshakeInfo,
-  type PeerInfo,
-  SIZE_UNKNOWN,
-  type Transport,
+import type {
+  EchoHub,
+  HandshakeInfo,
+  PeerInfo,
+  Peers,
 } from "../../core/hub.ts";
-import type { Payload } from "../../core/payload.ts";
+import { type Payload, utf8Length } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
+import type { ClientSlot } from "../../http/client_slots.ts";
 import { handshakeInfo } from "../../http/handshake_info.ts";
+import { failedUpgradeResponse } from "../../http/routes.ts";
 import { formatAddress } from "../address.ts";
 import type { Runtime, RuntimeInfo } from "../contract.ts";
 import { logRefusal, tooBigReason, tooSlowReason } from "../limits.ts";
@@ -88,20 +90,29 @@ function bun(): BunApi {
  * connections: 2.02 against 1.72 KiB), 18% on top of Bun's own cost. The
  * `ip:port` is looked up and kept only with `--debug`, and a client's
  * address forwarded by a trusted proxy only with `--trust-proxy`; other
- * logs use the socket's own `remoteAddress`.
+ * logs use the socket's own `remoteAddress`. Likewise a client's slot is
+ * kept here only with `--max-clients`: unlimited, every client has the
+ * same shared no-op slot (lib/http/client_slots.ts), and nothing is kept.
  */
-class BunPeers {
+class BunPeers implements Peers<Socket> {
   /** `ip:port` or forwarded address by client number, when kept at all. */
   private readonly remotes: Map<number, string> | undefined;
+  /** With `--max-clients`: each client's slot, given back on `close`. */
+  private readonly slots: Map<number, ClientSlot> | undefined;
   /**
    * With `--debug`: what each handshake said, from the upgrade until the
    * `open` event logs it (Bun's `open` has no request).
    */
   private readonly handshakes: Map<number, HandshakeInfo> | undefined;
 
-  constructor(private readonly debug: boolean, trustsProxies: boolean) {
+  constructor(
+    private readonly debug: boolean,
+    trustsProxies: boolean,
+    limitsClients: boolean,
+  ) {
     this.remotes = debug || trustsProxies ? new Map() : undefined;
     this.handshakes = debug ? new Map() : undefined;
+    this.slots = limitsClients ? new Map() : undefined;
   }
 
   /** With `--debug`: notes what the handshake of client `id` said. */
@@ -125,7 +136,9 @@ class BunPeers {
     request: Request,
     server: BunNativeServer,
     client: string | undefined,
+    slot: ClientSlot,
   ): void {
+    this.slots?.set(id, slot);
     if (client !== undefined) this.remotes?.set(id, client);
     else if (this.debug) {
       const ip = server.requestIP(request);
@@ -142,10 +155,21 @@ class BunPeers {
     return { id, remote: this.remotes?.get(id) ?? ws.remoteAddress };
   }
 
+  /** Starts the closing handshake (shutdown: the hub's `closeAll`). */
+  close(ws: Socket, code: number, reason: string): void {
+    ws.close(code, reason);
+  }
+
+  /** Gives back the slot of client `id` (unlimited: there is none kept). */
+  releaseSlot(id: number): void {
+    this.slots?.get(id)?.release();
+  }
+
   /** Drops what was kept of client `id`, once nothing will log it. */
   forget(id: number): void {
     this.remotes?.delete(id);
     this.handshakes?.delete(id);
+    this.slots?.delete(id);
   }
 }
 
@@ -158,32 +182,37 @@ type Socket = BunSocket<number>;
 /** What Bun gives as the close reason when `maxPayloadLength` was hit. */
 const BUN_TOO_BIG_REASON = "Received too big message";
 
-function createTransport(
-  { maxBuffered, permessageDeflate }: ConnectionLimits,
+/**
+ * Echoes `message` back on `ws` (the very value Bun handed over: `send`
+ * keeps its frame type), then has the hub record it. Allocates nothing.
+ */
+function echo(
+  ws: Socket,
+  message: string | Uint8Array,
+  hub: EchoHub<Socket>,
   peers: BunPeers,
-): Transport<Socket> {
+  { maxBuffered, permessageDeflate }: ConnectionLimits,
+): void {
   // Bun sends uncompressed unless asked, even when deflate was negotiated;
   // it ignores the flag for clients that did not negotiate it.
-  const compress = permessageDeflate;
-  return {
-    send(ws, data) {
-      // Bun returns the payload bytes sent (UTF-8 bytes for text: the hub
-      // counts them without measuring), -1 when it queued them, and 0 when
-      // it dropped the message: with closeOnBackpressureLimit off, that is
-      // what would take the queue past backpressureLimit. We then close,
-      // with a code. (An empty message also returns 0, so check its size.)
-      const sent = ws.send(data, compress);
-      if (sent > 0 && !compress) return sent;
-      if (sent === 0 && isDropped(ws, data)) {
-        const reason = tooSlowReason(maxBuffered);
-        logRefusal(peers.info(ws), POLICY_VIOLATION, reason);
-        ws.close(POLICY_VIOLATION, reason);
-      }
-      return SIZE_UNKNOWN;
-    },
-    close: (ws, code, reason) => ws.close(code, reason),
-    info: (ws) => peers.info(ws),
-  };
+  // It returns the payload bytes sent (UTF-8 bytes for text: the hub
+  // counts them without measuring), -1 when it queued them, and 0 when
+  // it dropped the message: with closeOnBackpressureLimit off, that is
+  // what would take the queue past backpressureLimit. We then close,
+  // with a code. (An empty message also returns 0, so check its size.)
+  const sent = ws.send(message, permessageDeflate);
+  if (sent === 0 && isDropped(ws, message)) {
+    const reason = tooSlowReason(maxBuffered);
+    logRefusal(peers.info(ws), POLICY_VIOLATION, reason);
+    ws.close(POLICY_VIOLATION, reason);
+  }
+  if (typeof message === "string") {
+    hub.echoedText(
+      ws,
+      message,
+      sent > 0 && !permessageDeflate ? sent : utf8Length(message),
+    );
+  } else hub.echoedBinary(ws, message);
 }
 
 /** For a send that returned 0: was a message really dropped? */
@@ -206,30 +235,41 @@ function runtimeInfo(): RuntimeInfo {
   return { name: "bun", version: bun().version, engine: "builtin" };
 }
 
-export const runtime: Runtime = defineRuntime<Socket>({
+export const runtime: Runtime = defineRuntime<Socket, BunPeers>({
   info: runtimeInfo,
-  serve({ bind, options, assemble }) {
-    const peers = new BunPeers(
+  peers: (options) =>
+    new BunPeers(
       options.debug,
       options.trustProxy.length > 0,
-    );
-    const { hub, handle, gate } = assemble(createTransport(options, peers));
+      options.maxClients > 0,
+    ),
+  serve({ bind, options, service, peers }) {
+    const { hub, handle, gate } = service;
     const server = bun().serve<number>({
       ...bind,
       // Never show our source to a client, whatever NODE_ENV says.
       development: false,
       fetch(request, self) {
-        return handle(request, ({ protocol }, client) => {
-          const id = hub.nextId();
-          peers.admit(id, request, self, client);
-          if (options.debug) peers.noteHandshake(id, request, protocol);
-          const headers = protocol === undefined
-            ? NO_PROTOCOL
-            : { "Sec-WebSocket-Protocol": protocol };
-          if (self.upgrade(request, { data: id, headers })) return undefined;
-          peers.forget(id);
-          throw new Error("Bun refused the upgrade");
-        }, () => self.requestIP(request)?.address);
+        const decision = handle(
+          request,
+          () => self.requestIP(request)?.address,
+        );
+        if (decision.kind === "respond") return decision.response;
+        const { protocol, client, slot } = decision;
+        const id = hub.nextId();
+        peers.admit(id, request, self, client, slot);
+        if (options.debug) peers.noteHandshake(id, request, protocol);
+        const headers = protocol === undefined
+          ? NO_PROTOCOL
+          : { "Sec-WebSocket-Protocol": protocol };
+        // Bun writes the 101 itself: nothing to return.
+        if (self.upgrade(request, { data: id, headers })) return undefined;
+        peers.forget(id);
+        return failedUpgradeResponse(
+          gate,
+          slot,
+          new Error("Bun refused the upgrade"),
+        );
       },
       websocket: {
         // Bun closes with 1009 itself, before buffering the whole message.
@@ -240,9 +280,9 @@ export const runtime: Runtime = defineRuntime<Socket>({
         sendPings: true,
         perMessageDeflate: options.permessageDeflate,
         open: (ws) => hub.open(ws, peers.takeHandshake(ws.data)),
-        message: (ws, message) => hub.message(ws, message),
+        message: (ws, message) => echo(ws, message, hub, peers, options),
         close: (ws, code, reason) => {
-          gate.release();
+          peers.releaseSlot(ws.data);
           if (reason === BUN_TOO_BIG_REASON) {
             logRefusal(
               peers.info(ws),

@@ -11,18 +11,18 @@ import {
 } from "../../core/close_codes.ts";
 import {
   type EchoHub,
-  type PeerInfo,
-  SIZE_UNKNOWN,
-  type Transport,
+  type Peers,
+  selfDescribed,
+  type SelfDescribedPeer,
 } from "../../core/hub.ts";
 import { logger } from "../../core/log.ts";
 import { MIB, type Payload, utf8Length } from "../../core/payload.ts";
 import type { ConnectionLimits } from "../../config/options.ts";
+import type { ClientSlot } from "../../http/client_slots.ts";
 import { handshakeInfo } from "../../http/handshake_info.ts";
-import type { Upgrade } from "../../http/routes.ts";
-import type { UpgradeGate } from "../../http/upgrade_gate.ts";
+import { failedUpgradeResponse } from "../../http/routes.ts";
 import { formatAddress } from "../address.ts";
-import type { Runtime } from "../contract.ts";
+import type { HostedServer, Runtime } from "../contract.ts";
 import {
   createEchoService,
   type EchoService,
@@ -48,8 +48,8 @@ export const DENO_MESSAGE_CAP = 64 * MIB;
 /** What a client's events need of its server. */
 interface PeerContext {
   readonly hub: EchoHub<DenoPeer>;
-  readonly gate: UpgradeGate;
   readonly maxMessage: number;
+  readonly maxBuffered: number;
 }
 
 /**
@@ -59,13 +59,15 @@ interface PeerContext {
  * heap sampling over 10,000 handshakes: 16.7 KB allocated per handshake,
  * against 17.4 KB with closures and 15.0 KB for the bare echo.
  */
-export class DenoPeer implements PeerInfo, EventListenerObject {
+export class DenoPeer implements SelfDescribedPeer, EventListenerObject {
   constructor(
     readonly socket: WebSocket,
     readonly id: number,
     /** The TCP peer, or the client a trusted proxy named (`--trust-proxy`). */
     private readonly address: Deno.Addr | string,
     private readonly context: PeerContext,
+    /** Given back when the socket closes (`--max-clients`). */
+    private readonly slot: ClientSlot,
   ) {}
   private refused = false;
   /** Messages sent; see `sizeToCheck`. */
@@ -84,13 +86,35 @@ export class DenoPeer implements PeerInfo, EventListenerObject {
     } else this.closed(event as CloseEvent);
   }
 
+  /**
+   * The echo: the very value received goes back (`send` keeps its frame
+   * type), then the hub records it. Allocates nothing of its own.
+   */
   private received(data: Payload): void {
-    const { hub, maxMessage } = this.context;
+    const { hub, maxMessage, maxBuffered } = this.context;
     // Deno has no message size option: its cap is fixed at 64 MiB, so the
     // limit is checked after the message has been buffered.
     if (exceedsMessageLimit(data, maxMessage)) {
       this.refuse(MESSAGE_TOO_BIG, tooBigReason(maxMessage));
-    } else hub.message(this, data);
+      return;
+    }
+    const socket = this.socket;
+    socket.send(data);
+    // Deno queues outbound frames without bound (bufferedAmount counts
+    // them): a peer that never reads would otherwise grow us forever.
+    // What counts is what is queued beyond the message just sent: that
+    // one is on its way, and with the defaults (16 MiB messages, 4 MiB
+    // queued) a single large echo to a peer that reads would otherwise
+    // be taken for a slow consumer. A peer that does not read is caught
+    // at its next echo, which finds the previous one still queued.
+    const size = sizeToCheck(this, data);
+    if (size > 0 && socket.bufferedAmount - size > maxBuffered) {
+      this.refuse(POLICY_VIOLATION, tooSlowReason(maxBuffered));
+    }
+    if (typeof data === "string") {
+      // Deno's send does not say; a text's size is known if it was measured.
+      hub.echoedText(this, data, size > 0 ? size : utf8Length(data));
+    } else hub.echoedBinary(this, data);
   }
 
   /**
@@ -99,8 +123,20 @@ export class DenoPeer implements PeerInfo, EventListenerObject {
    * frame; RFC 6455 §7.1.5 calls that 1006, as Bun does.
    */
   private closed({ code, reason }: CloseEvent): void {
-    this.context.gate.release();
+    this.slot.release();
     this.context.hub.closed(this, code || ABNORMAL_CLOSURE, reason);
+  }
+
+  /** Starts the closing handshake (shutdown: the hub's `closeAll`). */
+  close(code: number, reason: string): void {
+    const socket = this.socket;
+    // Deno forgets a close asked for before the upgrade has completed (the
+    // hub knows clients from their 101 on): close once it has.
+    if (socket.readyState === WebSocket.CONNECTING) {
+      socket.addEventListener("open", () => socket.close(code, reason), {
+        once: true,
+      });
+    } else socket.close(code, reason);
   }
 
   /** Closes this client, once, for breaking a limit, and logs why. */
@@ -133,41 +169,6 @@ function sizeToCheck(peer: DenoPeer, data: Payload): number {
   return every || data.byteLength >= LARGE_MESSAGE ? data.byteLength : 0;
 }
 
-function createTransport(
-  { maxBuffered }: ConnectionLimits,
-): Transport<DenoPeer> {
-  return {
-    send(peer, data) {
-      const socket = peer.socket;
-      socket.send(data);
-      // Deno queues outbound frames without bound (bufferedAmount counts
-      // them): a peer that never reads would otherwise grow us forever.
-      // What counts is what is queued beyond the message just sent: that
-      // one is on its way, and with the defaults (16 MiB messages, 4 MiB
-      // queued) a single large echo to a peer that reads would otherwise
-      // be taken for a slow consumer. A peer that does not read is caught
-      // at its next echo, which finds the previous one still queued.
-      const size = sizeToCheck(peer, data);
-      if (size > 0 && socket.bufferedAmount - size > maxBuffered) {
-        peer.refuse(POLICY_VIOLATION, tooSlowReason(maxBuffered));
-      }
-      // Deno's send does not say; a text's size is known if it was measured.
-      return typeof data === "string" && size > 0 ? size : SIZE_UNKNOWN;
-    },
-    close(peer, code, reason) {
-      const socket = peer.socket;
-      // Deno forgets a close asked for before the upgrade has completed (the
-      // hub knows clients from their 101 on): close once it has.
-      if (socket.readyState === WebSocket.CONNECTING) {
-        socket.addEventListener("open", () => socket.close(code, reason), {
-          once: true,
-        });
-      } else socket.close(code, reason);
-    },
-    info: (peer) => peer,
-  };
-}
-
 function runtimeInfo() {
   return {
     name: "deno",
@@ -178,20 +179,24 @@ function runtimeInfo() {
 
 /**
  * `deno serve`: Deno listens, so there is no serve call; this is the
- * service and the handler Deno's requests go to.
+ * server whose handler Deno's requests go to (the runtime's `hosted`).
  */
-export function hostedService(
+function hosted(
   options: ServiceOptions & ConnectionLimits,
   version: string,
-): { service: EchoService<DenoPeer>; handler: Deno.ServeHandler } {
+): HostedServer {
   warnAboutLimits(options);
   const service = createEchoService(
     options,
-    createTransport(options),
+    selfDescribed<DenoPeer>(),
     runtimeInfo(),
     version,
   );
-  return { service, handler: denoHandler(service, connectionLimits(options)) };
+  return {
+    fetch: denoHandler(service, connectionLimits(options)),
+    hub: service.hub,
+    startDraining: () => service.draining = true,
+  };
 }
 
 /** Says at start-up which requested limits Deno cannot honour. */
@@ -210,43 +215,52 @@ function warnAboutLimits(limits: ConnectionLimits): void {
   }
 }
 
-/** A `Deno.serve` handler for `service`; also what `deno serve` runs. */
+/**
+ * A `Deno.serve` handler for `service`; also what `deno serve` runs. The
+ * routes decide; an upgrade is performed here, inline.
+ */
 function denoHandler(
   service: EchoService<DenoPeer>,
-  { maxMessage, idleTimeout }: ConnectionLimits,
+  { maxMessage, maxBuffered, idleTimeout }: ConnectionLimits,
 ): Deno.ServeHandler {
   const { hub, handle, gate } = service;
-  const context: PeerContext = { hub, gate, maxMessage };
+  const context: PeerContext = { hub, maxMessage, maxBuffered };
   return (request, { remoteAddr }) => {
-    const upgrade: Upgrade = ({ protocol }, client) => {
-      // Read before the upgrade: Deno's request cannot be read after it.
-      const handshake = hub.debug
-        ? handshakeInfo(request, protocol)
-        : undefined;
-      const { socket, response } = Deno.upgradeWebSocket(
+    const decision = handle(
+      request,
+      () => remoteAddr.transport === "tcp" ? remoteAddr.hostname : undefined,
+    );
+    if (decision.kind === "respond") return decision.response;
+    const { protocol, client, slot } = decision;
+    // Read before the upgrade: Deno's request cannot be read after it.
+    const handshake = hub.debug ? handshakeInfo(request, protocol) : undefined;
+    let upgraded: { socket: WebSocket; response: Response };
+    try {
+      upgraded = Deno.upgradeWebSocket(
         request,
         denoUpgradeOptions(protocol, idleTimeout),
       );
-      const peer = new DenoPeer(
-        socket,
-        hub.nextId(),
-        client ?? remoteAddr,
-        context,
-      );
-      // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
-      socket.binaryType = "arraybuffer";
-      // A client from the moment its 101 is on its way, not from `open`:
-      // an `open` listener is one more dispatch on every handshake, and
-      // Deno fires `close` also for a handshake that never completes, so
-      // the hub still forgets every client.
-      hub.open(peer, handshake);
-      socket.addEventListener("message", peer);
-      socket.addEventListener("close", peer);
-      return response;
-    };
-    const peerAddress = () =>
-      remoteAddr.transport === "tcp" ? remoteAddr.hostname : undefined;
-    return handle(request, upgrade, peerAddress) ?? internalError();
+    } catch (error) {
+      return failedUpgradeResponse(gate, slot, error);
+    }
+    const { socket, response } = upgraded;
+    const peer = new DenoPeer(
+      socket,
+      hub.nextId(),
+      client ?? remoteAddr,
+      context,
+      slot,
+    );
+    // ArrayBuffer, not Blob: the payload goes straight back, unconverted.
+    socket.binaryType = "arraybuffer";
+    // A client from the moment its 101 is on its way, not from `open`:
+    // an `open` listener is one more dispatch on every handshake, and
+    // Deno fires `close` also for a handshake that never completes, so
+    // the hub still forgets every client (and the slot is given back).
+    hub.open(peer, handshake);
+    socket.addEventListener("message", peer);
+    socket.addEventListener("close", peer);
+    return response;
   };
 }
 
@@ -257,15 +271,11 @@ function describe(addr: Deno.Addr | string): string {
     : addr.transport;
 }
 
-function internalError(): Response {
-  return new Response("Internal Server Error\n", { status: 500 });
-}
-
-export const runtime: Runtime = defineRuntime<DenoPeer>({
+export const runtime: Runtime = defineRuntime<DenoPeer, Peers<DenoPeer>>({
   info: runtimeInfo,
-  serve({ bind, options, assemble }) {
+  peers: () => selfDescribed<DenoPeer>(),
+  serve({ bind, options, service }) {
     warnAboutLimits(options);
-    const service = assemble(createTransport(options));
     let bound: Deno.NetAddr | undefined;
     const server = Deno.serve({
       port: bind.port,
@@ -283,4 +293,4 @@ export const runtime: Runtime = defineRuntime<DenoPeer>({
     };
   },
   listenFailure: denoListenFailure,
-});
+}, hosted);

@@ -1,6 +1,8 @@
 /**
  * Flow control for one connection of the wsecho engine: what is waiting to
- * be written, and the one write under way.
+ * be written, and the one write under way. Every byte the connection sends
+ * goes through here (HTTP responses, the 101, a 408, frames), so two
+ * writers can never interleave their bytes on one socket.
  *
  * Frames are appended to `batch`; `flush()` writes them out in one write
  * (looping over partial writes) and resolves when the kernel has taken
@@ -14,6 +16,7 @@
  * queued behind them (a ping, a close), which `--max-buffered` caps.
  */
 import { FrameBatch } from "../../protocol/frame_writer.ts";
+import type { EngineSocket } from "./socket.ts";
 
 const DONE: Promise<void> = Promise.resolve();
 
@@ -25,7 +28,7 @@ export class Outbound {
   /** Counts partial writes; the sweep tells a stuck write by it not moving. */
   progress = 0;
 
-  constructor(private readonly conn: Deno.Conn) {}
+  constructor(private readonly socket: EngineSocket) {}
 
   /** Where frames go; swapped when a write begins, so read it each time. */
   get batch(): FrameBatch {
@@ -52,6 +55,17 @@ export class Outbound {
     return this.#writing = this.#drain();
   }
 
+  /**
+   * Writes `bytes` as they are (an HTTP response), after everything
+   * appended or under way before; resolves once the kernel took them all.
+   */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.#writing !== undefined || this.#pending.length > 0) {
+      return this.flush().then(() => this.send(bytes));
+    }
+    return this.#writing = this.#drain(bytes);
+  }
+
   /** Lets both buffers go: an idle connection holds none. */
   release(): void {
     if (this.#writing !== undefined) return;
@@ -59,19 +73,28 @@ export class Outbound {
     this.#inflight?.release();
   }
 
-  async #drain(): Promise<void> {
+  /** Writes `raw` (if any), then batch after batch until none is left. */
+  async #drain(raw?: Uint8Array): Promise<void> {
+    const socket = this.socket;
     try {
-      while (this.#pending.length > 0) {
-        const batch = this.#pending;
-        this.#pending = this.#inflight ?? new FrameBatch();
-        this.#inflight = batch;
-        const bytes = batch.bytes();
+      while (raw !== undefined || this.#pending.length > 0) {
+        let batch: FrameBatch | undefined;
+        let bytes: Uint8Array;
+        if (raw !== undefined) {
+          bytes = raw;
+          raw = undefined;
+        } else {
+          batch = this.#pending;
+          this.#pending = this.#inflight ?? new FrameBatch();
+          this.#inflight = batch;
+          bytes = batch.bytes();
+        }
         let at = 0;
         while (at < bytes.length) {
-          at += await this.conn.write(at === 0 ? bytes : bytes.subarray(at));
+          at += await socket.write(at === 0 ? bytes : bytes.subarray(at));
           this.progress++;
         }
-        batch.clear();
+        batch?.clear();
       }
     } finally {
       this.#writing = undefined;

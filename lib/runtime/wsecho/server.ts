@@ -7,7 +7,9 @@
 import type { ConnectionLimits } from "../../config/options.ts";
 import type { EchoService } from "../echo_service.ts";
 import type { Bind } from "../listen.ts";
-import { Connection, type ServerContext, State } from "./connection.ts";
+import { Connection, type ServerContext } from "./connection.ts";
+import { DenoSocket } from "./deno_socket.ts";
+import type { WebSocketPhase } from "./websocket_phase.ts";
 
 /** How often the sweep looks at every connection. */
 const SWEEP_MS = 250;
@@ -41,15 +43,15 @@ export class EngineServer {
   }
 
   /** Starts accepting for `service`. */
-  start(service: EchoService<Connection>, tls: boolean): void {
+  start(service: EchoService<WebSocketPhase>, tls: boolean): void {
     const { limits, handshakeTimeout } = this.options;
     this.#context = {
       hub: service.hub,
-      gate: service.gate,
       limits,
       handshakeTimeout,
       http: {
         handle: service.handle,
+        gate: service.gate,
         tls,
         localHost: hostForUrl(this.addr),
         permessageDeflate: limits.permessageDeflate,
@@ -73,53 +75,16 @@ export class EngineServer {
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      if ("setNoDelay" in conn) {
-        // Echoes are small and each read's are one write: send them now.
-        (conn as Deno.TcpConn).setNoDelay(true);
-      }
-      const connection = new Connection(conn, context);
+      const connection = new Connection(new DenoSocket(conn), context);
       this.#connections.add(connection);
-      connection.startHeadTimer();
       connection.run();
     }
   }
 
+  /** The timers of every connection: each one's policy is its own tick(). */
   #sweepAll(): void {
     const now = Date.now();
-    const idleMs = this.options.limits.idleTimeout * 1000;
-    for (const c of this.#connections) {
-      if (c.deadline !== 0 && now >= c.deadline) {
-        if (c.state === State.Http) c.headTimedOut();
-        else c.end();
-        continue;
-      }
-      if (c.out.writing) {
-        // A write the kernel does not take: the client stopped reading.
-        if (c.out.progress !== c.seenProgress) {
-          c.seenProgress = c.out.progress;
-          c.stalledSince = now;
-        } else if (idleMs > 0 && now - c.stalledSince >= idleMs) {
-          c.refuseStuck(
-            `not reading: no write progress for ${idleMs / 1000} s`,
-          );
-        }
-        continue;
-      }
-      c.stalledSince = now;
-      if (c.state !== State.Open || idleMs === 0) continue;
-      // Heartbeat as Deno's built-in engine does it: a ping after half the
-      // timeout of silence, 1001 if still silent at the timeout.
-      if (c.active) {
-        c.active = false;
-        c.silentSince = now;
-        c.pinged = false;
-      } else if (now - c.silentSince >= idleMs) {
-        c.idleTimedOut();
-      } else if (!c.pinged && now - c.silentSince >= idleMs / 2) {
-        c.pinged = true;
-        c.ping();
-      }
-    }
+    for (const connection of this.#connections) connection.tick(now);
   }
 
   /** Closes the listener and every connection still open. */

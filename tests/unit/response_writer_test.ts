@@ -8,7 +8,7 @@ import {
   responseBytes,
   statusLine,
   switchingProtocols,
-} from "../../lib/http/response_bytes.ts";
+} from "../../lib/protocol/http1/response_writer.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder("latin1").decode(bytes);
 const DATE =

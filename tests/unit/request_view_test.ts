@@ -5,11 +5,11 @@ import {
   type RequestProblem,
   type RequestView,
   viewOf,
-} from "../../lib/http/head_request.ts";
+} from "../../lib/http/request_view.ts";
 import {
   type RequestHead,
   RequestHeadParser,
-} from "../../lib/http/request_head.ts";
+} from "../../lib/protocol/http1/request_parser.ts";
 
 function parse(text: string): RequestHead {
   const result = new RequestHeadParser().push(new TextEncoder().encode(text));

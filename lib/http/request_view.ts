@@ -12,7 +12,7 @@
  * (17k handshakes/s at 80 % CPU in bench/results), so the `Request` alone
  * would be a tenth of it.
  */
-import type { RequestHead } from "./request_head.ts";
+import type { RequestHead } from "../protocol/http1/request_parser.ts";
 
 /**
  * What the HTTP handler reads of a request; a `Request` is one. Header

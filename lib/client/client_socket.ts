@@ -24,7 +24,7 @@ import WebSocket from "ws";
 import { messageOf } from "../core/errors.ts";
 import type { ClientOptions } from "../config/options.ts";
 import { ClientError } from "./client_error.ts";
-import { helpHint } from "./help_hint.ts";
+import { helpHint } from "../cli/help_hint.ts";
 
 /** What the server answered to the handshake. */
 export interface Handshake {

@@ -5,7 +5,7 @@ import {
   type HeadParse,
   type RequestHead,
   RequestHeadParser,
-} from "../../lib/http/request_head.ts";
+} from "../../lib/protocol/http1/request_parser.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 

@@ -27,8 +27,7 @@ import {
   type Handshake,
   type Received,
 } from "./client_socket.ts";
-import { setupLogging } from "./logging.ts";
-import { withTimeout } from "./timeout.ts";
+import { withTimeout } from "../core/timeout.ts";
 
 /** Where the client reads and writes; the real process unless a test says. */
 export interface ClientIo {
@@ -44,12 +43,14 @@ export interface ClientIo {
   flush(): Promise<void>;
 }
 
-/** Runs the client to the end; resolves to the process exit code. */
+/**
+ * Runs the client to the end; resolves to the process exit code. Logging is
+ * set up by the caller (lib/app/start.ts), as for the server.
+ */
 export async function runClient(
   options: ClientOptions,
   io: ClientIo = processIo(),
 ): Promise<number> {
-  setupLogging({ debug: options.debug, format: options.logFormat });
   const interrupts = new Interrupts(io);
   try {
     return await echoSession(options, io, interrupts);

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { connectLine, runClient } from "../helpers/client.ts";
+import { concat } from "../helpers/client_frames.ts";
 import { frame, Opcode, RawClient, sleep } from "../helpers/raw_ws.ts";
 import { type ServerProcess, startServer } from "../helpers/server.ts";
 import { DENO_WSECHO } from "../helpers/targets.ts";
@@ -20,8 +21,27 @@ function startEngine(args: string[]): Promise<ServerProcess> {
   return startServer(DENO_WSECHO, { args });
 }
 
-function tlsArgs(): string[] {
-  return ["--cert", certificate.certFile, "--key", certificate.keyFile];
+/**
+ * Runs `test` against the engine serving TLS with `args`, with an HTTP
+ * client that trusts its certificate (for wss:// and https://).
+ */
+async function withTlsEngine(
+  args: string[],
+  test: (server: ServerProcess, http: Deno.HttpClient) => Promise<void>,
+): Promise<void> {
+  await using server = await startEngine([
+    "--cert",
+    certificate.certFile,
+    "--key",
+    certificate.keyFile,
+    ...args,
+  ]);
+  const http = Deno.createHttpClient({ caCerts: [certificate.cert] });
+  try {
+    await test(server, http);
+  } finally {
+    http.close();
+  }
 }
 
 /** No warning, error or stack trace in the server's log. */
@@ -97,14 +117,8 @@ Deno.test(
       ? " (KNOWN DENO DEFECT: closing a TLS connection before its ClientHello leaves TCP open, so it is forgotten, not dropped)"
       : ", and is dropped"
   }`,
-  async () => {
-    await using server = await startEngine([
-      ...tlsArgs(),
-      "--handshake-timeout",
-      "1",
-    ]);
-    const http = Deno.createHttpClient({ caCerts: [certificate.cert] });
-    try {
+  () =>
+    withTlsEngine(["--handshake-timeout", "1"], async (server, http) => {
       const silent = await Deno.connect({
         hostname: "127.0.0.1",
         port: server.port,
@@ -150,12 +164,9 @@ Deno.test(
       assert.equal(health.clients, 2);
       silent.close();
       await ended;
-    } finally {
-      http.close();
-    }
-    await server.stop();
-    assertQuietLog(server);
-  },
+      await server.stop();
+      assertQuietLog(server);
+    }),
 );
 
 /** `promise`, or a failure naming `what` after `ms`. */
@@ -187,45 +198,33 @@ async function readToEnd(conn: Deno.Conn): Promise<void> {
   } catch { /* already closed */ }
 }
 
-Deno.test("[deno-wsecho] TLS: a request head that stalls after the TLS handshake gets 408 at --handshake-timeout, then the connection ends", async () => {
-  await using server = await startEngine([
-    ...tlsArgs(),
-    "--handshake-timeout",
-    "1",
-  ]);
-  const conn = await Deno.connectTls({
-    hostname: "127.0.0.1",
-    port: server.port,
-    caCerts: [certificate.cert],
-  });
-  const started = Date.now();
-  await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n"));
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(4096);
-  try {
-    for (let n; (n = await conn.read(buffer)) !== null;) {
-      chunks.push(buffer.slice(0, n));
-    }
-  } catch { /* ended with an alert or a reset after the response */ }
-  const after = Date.now() - started;
-  conn.close();
-  const response = new TextDecoder().decode(
-    new Uint8Array(chunks.flatMap((c) => [...c])),
-  );
-  assert.match(response, /^HTTP\/1\.1 408 Request Timeout\r\n/);
-  assert.ok(after >= 900, `408 after ${after} ms, before the timeout`);
-  await server.stop();
-  assertQuietLog(server);
-});
+Deno.test("[deno-wsecho] TLS: a request head that stalls after the TLS handshake gets 408 at --handshake-timeout, then the connection ends", () =>
+  withTlsEngine(["--handshake-timeout", "1"], async (server) => {
+    const conn = await Deno.connectTls({
+      hostname: "127.0.0.1",
+      port: server.port,
+      caCerts: [certificate.cert],
+    });
+    const started = Date.now();
+    await conn.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n"));
+    const chunks: Uint8Array[] = [];
+    const buffer = new Uint8Array(4096);
+    try {
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        chunks.push(buffer.slice(0, n));
+      }
+    } catch { /* ended with an alert or a reset after the response */ }
+    const after = Date.now() - started;
+    conn.close();
+    const response = new TextDecoder().decode(concat(...chunks));
+    assert.match(response, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(after >= 900, `408 after ${after} ms, before the timeout`);
+    await server.stop();
+    assertQuietLog(server);
+  }));
 
 Deno.test("[deno-wsecho] SIGTERM over wss://: every client gets close 1001, then the process exits 0", async () => {
-  await using server = await startEngine([
-    ...tlsArgs(),
-    "--shutdown-timeout",
-    "3",
-  ]);
-  const http = Deno.createHttpClient({ caCerts: [certificate.cert] });
-  try {
+  await withTlsEngine(["--shutdown-timeout", "3"], async (server, http) => {
     const url = `wss://127.0.0.1:${server.port}/`;
     const clients = await Promise.all(
       [0, 1, 2].map(() => connect(url, { client: http })),
@@ -251,10 +250,8 @@ Deno.test("[deno-wsecho] SIGTERM over wss://: every client gets close 1001, then
     );
     assert.equal(shutdown?.properties.clients, 3);
     assert.ok(server.records().some((r) => r.message === "stopped"));
-  } finally {
-    http.close();
-  }
-  assertQuietLog(server);
+    assertQuietLog(server);
+  });
 });
 
 for (const runtime of ["deno", "bun"] as const) {

@@ -23,6 +23,42 @@ export function prng(seed: number): () => number {
 }
 
 const enc = new TextEncoder();
+
+/**
+ * Shapes only the wire fuzz asks for (tests/e2e/wire_fuzz_test.ts), so
+ * that every allowance it grants a runtime has streams to decide: sizes
+ * around a server's small --max-message, 64-bit lengths (true ones over
+ * the limit, and the 64-bit form of short payloads), rude frames shaped
+ * for each runtime leniency (see `wireShapes`), and (with RSV1 allowed)
+ * compressible zeros and RSV1 on control and continuation frames.
+ * Without it the
+ * generator draws exactly what the receiver's unit fuzz has always drawn.
+ */
+export interface WireShapes {
+  maxMessage: number;
+}
+
+/** The bytes of a binary message for the wire fuzz: see {@linkcode WireShapes}. */
+function wireSize(random: () => number, maxMessage: number): number {
+  const int = (n: number) => Math.floor(random() * n);
+  const roll = random();
+  if (roll < 0.45) return int(200);
+  if (roll < 0.6) return 126 + int(Math.max(1, maxMessage - 126));
+  // At and just under the limit, then just over it.
+  if (roll < 0.75) return maxMessage;
+  if (roll < 0.78) return maxMessage - 1;
+  if (roll < 0.88) return maxMessage + 1 + int(16);
+  // A true 64-bit length (over 65535 bytes), far over a small limit.
+  return 65536 + int(4000);
+}
+
+/** An unfinished UTF-8 sequence: a lead byte and fewer continuations than it needs. */
+const UNFINISHED_UTF8 = [[0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [
+  0xf1,
+  0x9d,
+  0x88,
+]];
+
 const SAMPLES = ["a", "é", "€", "😀", "κόσμε", " ", "\u0000", "\uffff"];
 
 /**
@@ -31,7 +67,11 @@ const SAMPLES = ["a", "é", "€", "😀", "κόσμε", " ", "\u0000", "\uffff"
  * or one frame a strict server must refuse ("rude"). `expected` is what a
  * correct receiver reports as long as the stream is not rude or mutated.
  */
-export function generate(random: () => number, rsv1Allowed: boolean) {
+export function generate(
+  random: () => number,
+  rsv1Allowed: boolean,
+  wire?: WireShapes,
+) {
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(xs: T[]) => xs[int(xs.length)];
   const bytesOf = (n: number) => new Uint8Array(n).map(() => int(256));
@@ -51,24 +91,144 @@ export function generate(random: () => number, rsv1Allowed: boolean) {
   /** What a correct receiver reports, as long as nothing is mutated or rude. */
   const expected: ReceiverEvent[] = [];
   let rude = false;
+  /**
+   * What the wire fuzz adds to the rude frames, one shape for each
+   * leniency of a runtime (tests/helpers/reference_receiver.ts), so that
+   * each is put to the test on every seed. `ends`: what follows would be
+   * taken as its payload, so the stream ends with it.
+   */
+  const wireShapes: { frames: () => ClientFrame[]; ends?: boolean }[] = [
+    {
+      // dropsUnfinishedUtf8: text fragments whose last one ends inside a
+      // UTF-8 sequence.
+      frames: () => [
+        { opcode: 1, payload: text(10), fin: false, key: key() },
+        {
+          opcode: 0,
+          payload: concat(
+            enc.encode("v"),
+            text(10),
+            new Uint8Array(pick(UNFINISHED_UTF8)),
+          ),
+          key: key(),
+        },
+      ],
+    },
+    {
+      // restartFragmented: a message begun (without FIN) inside an
+      // unfinished one.
+      frames: () => [
+        { opcode: 1, payload: text(5), fin: false, key: key() },
+        { opcode: 2, payload: bytesOf(int(10)), fin: false, key: key() },
+        { opcode: 0, payload: bytesOf(int(10)), key: key() },
+      ],
+    },
+    {
+      // dataFramesJudgedWhole, utf8PerMessage: a data frame already wrong
+      // in its first bytes (invalid UTF-8, a continuation without a
+      // start) that stops halfway.
+      frames: () => {
+        const [opcode, payload] = random() < 0.5
+          ? [1, concat(text(5), new Uint8Array([0xc0, 0xaf]), text(5))]
+          : [0, bytesOf(int(10))];
+        return [{
+          opcode,
+          payload,
+          announcedLength: payload.length + 1000,
+          key: key(),
+        }];
+      },
+      ends: true,
+    },
+    {
+      // topBitIsTooBig: a 64-bit length with its most significant bit set.
+      frames: () => [{
+        opcode: 2,
+        announcedLength: int(1000),
+        lengthForm: 64,
+        high: 0x80000000 + int(2 ** 31),
+        key: key(),
+      }],
+      ends: true,
+    },
+    {
+      // closeReasonBeforeCode: a close with a code no one may send and a
+      // reason that is not UTF-8.
+      frames: () => [{
+        opcode: 8,
+        payload: concat(
+          new Uint8Array(pick([[0, 0], [3, 0xe7], [3, 0xee], [7, 0xd0]])),
+          new Uint8Array([0x61, pick([0xff, 0xc0, 0x80])]),
+        ),
+        key: key(),
+      }],
+      ends: true,
+    },
+    {
+      // continuationLimitAsArrived: a continuation whose header takes the
+      // message over the limit, and whose bytes stop before they do.
+      frames: () => [
+        {
+          opcode: 2,
+          payload: bytesOf(Math.max(0, (wire?.maxMessage ?? 0) - 100)),
+          fin: false,
+          key: key(),
+        },
+        {
+          opcode: 0,
+          payload: bytesOf(int(50)),
+          announcedLength: 200,
+          key: key(),
+        },
+      ],
+      ends: true,
+    },
+  ];
+  if (rsv1Allowed) {
+    // RSV1 where a compressed message cannot have it.
+    wireShapes.push({
+      frames: () => [
+        random() < 0.5
+          ? { opcode: 9, payload: bytesOf(int(10)), rsv: 4, key: key() }
+          : { opcode: 0, payload: bytesOf(1 + int(10)), rsv: 4, key: key() },
+      ],
+    });
+  }
   const count = 1 + int(6);
   for (let m = 0; m < count; m++) {
     const roll = random();
     if (roll < 0.3) {
       const payload = random() < 0.5
         ? text(40)
-        : bytesOf(int(random() < 0.1 ? 70000 : 200));
+        : !wire
+        ? bytesOf(int(random() < 0.1 ? 70000 : 200))
+        : rsv1Allowed && random() < 0.25
+        // Zeros: compressed, a size over the limit is a small bomb.
+        ? new Uint8Array(wireSize(random, wire.maxMessage))
+        : bytesOf(wireSize(random, wire.maxMessage));
       const opcode = payload.length && random() < 0.5 && isUtf8(payload)
         ? 1
         : 2;
-      const compressed = rsv1Allowed && random() < 0.3;
-      frames.push({ opcode, payload, key: key(), rsv: compressed ? 4 : 0 });
+      const compressed = rsv1Allowed && random() < (wire ? 0.6 : 0.3);
+      // The 64-bit length form of a short payload: legal, if not minimal.
+      const lengthForm = wire && random() < 0.2 ? 64 : undefined;
+      frames.push({
+        opcode,
+        payload,
+        key: key(),
+        rsv: compressed ? 4 : 0,
+        lengthForm,
+      });
       expected.push(["message", opcode, payload, compressed]);
     } else if (roll < 0.55) {
       // A fragmented message with control frames between its fragments.
       const opcode = random() < 0.5 ? 1 : 2;
-      const payload = opcode === 1 ? text(60) : bytesOf(int(300));
-      const compressed = rsv1Allowed && random() < 0.3;
+      const payload = opcode === 1 ? text(60) : bytesOf(
+        wire && random() < 0.3
+          ? wire.maxMessage + (random() < 0.5 ? 0 : 1 + int(16))
+          : int(300),
+      );
+      const compressed = rsv1Allowed && random() < (wire ? 0.6 : 0.3);
       const cuts = [
         0,
         ...Array.from({ length: int(4) }, () => int(payload.length + 1)).sort((
@@ -110,6 +270,12 @@ export function generate(random: () => number, rsv1Allowed: boolean) {
     } else {
       // Something a strict server must refuse, or a size near the limits.
       rude = true;
+      if (wire && random() < 0.5) {
+        const shape = pick(wireShapes);
+        frames.push(...shape.frames());
+        if (shape.ends) break;
+        continue;
+      }
       frames.push(pick<ClientFrame>([
         {
           opcode: 1,
@@ -118,6 +284,8 @@ export function generate(random: () => number, rsv1Allowed: boolean) {
             new Uint8Array([pick([0xff, 0xc0, 0xed, 0xf4, 0x80])]),
             text(10),
           ),
+          // Compressed (where negotiated): invalid once inflated.
+          rsv: wire && rsv1Allowed ? 4 : 0,
         },
         { opcode: pick([3, 7, 11, 15]), payload: bytesOf(int(10)) },
         { opcode: 2, payload: bytesOf(5), masked: false },

@@ -4,7 +4,8 @@
  * of the receiver's fuzz test (tests/unit/protocol_fuzz_test.ts) and of the
  * servers' wire fuzz test (tests/e2e/wire_fuzz_test.ts).
  */
-import type { ReceiverEvent } from "./client_frames.ts";
+import zlib from "node:zlib";
+import { concat, type ReceiverEvent } from "./client_frames.ts";
 
 const KNOWN = new Set([0, 1, 2, 8, 9, 10]);
 
@@ -32,8 +33,10 @@ export interface Leniency {
    * `maxMessage` is checked by wsecho's glue once a message is whole (the
    * engine reads any frame under this cap whole first; over it, it fails
    * at the header). Such a late failure reads
-   * {@linkcode OVER_LIMIT_ONCE_WHOLE}, and the engine reads on, reporting
-   * nothing more but the client's close or a violation. Deno: 64 MiB.
+   * {@linkcode OVER_LIMIT_ONCE_WHOLE}; the glue's close frame goes out
+   * and the engine reads on, then ends TCP without a word at the next
+   * thing the client completes (a control frame, a whole message, a
+   * violation), reported after the failure. Deno: 64 MiB.
    */
   limitOnceWhole?: { engineCap: number };
   /**
@@ -54,6 +57,69 @@ export interface Leniency {
    * 1009, after the continuation rules (Bun).
    */
   topBitIsTooBig?: boolean;
+  /**
+   * A continuation frame is held to `maxMessage` by the bytes of the
+   * message that have arrived, not by the length its header announces:
+   * 1009 once they pass the limit (Bun).
+   */
+  continuationLimitAsArrived?: boolean;
+}
+
+/**
+ * permessage-deflate as negotiated (RFC 7692): with it, a compressed
+ * message (RSV1 on its first frame) is reported inflated, and fails with
+ * 1009 when it inflates past `maxMessage` or 1007 when it is not DEFLATE
+ * data or not UTF-8 text once inflated. `contextTakeover: false` is
+ * client_no_context_takeover: each message is inflated on its own.
+ */
+export interface ReferenceDeflate {
+  contextTakeover: boolean;
+}
+
+/** RFC 7692 §7.2.2: what the receiver appends to a message's data. */
+const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * Inflates the compressed messages of one direction of one connection, in
+ * order, as a receiver with one zlib stream per connection does: with
+ * context takeover, each as the continuation of every compressed message
+ * before it (each with its trailer), so that its back-references reach
+ * into theirs. Written with the synchronous node:zlib call on the whole
+ * stream so far, not with a stream: no shortcut shared with the engine's
+ * own inflater. Used for the server's replies too.
+ */
+export class ReferenceInflater {
+  readonly #history: Uint8Array[] = [];
+  #historyOutput = 0;
+
+  constructor(readonly contextTakeover: boolean) {}
+
+  /** One message's data (its frames' payloads, trailer stripped). */
+  inflate(
+    data: Uint8Array,
+    maxMessage: number,
+  ): { ok: true; data: Uint8Array } | { ok: false; code: number; why: string } {
+    try {
+      const out = zlib.inflateRawSync(concat(...this.#history, data, TRAILER), {
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        maxOutputLength: this.#historyOutput + Math.max(1, maxMessage),
+      });
+      const message = new Uint8Array(out.subarray(this.#historyOutput));
+      if (message.length > maxMessage) {
+        return { ok: false, code: 1009, why: "too big once inflated" };
+      }
+      if (this.contextTakeover) {
+        this.#history.push(data, TRAILER);
+        this.#historyOutput += message.length;
+      }
+      return { ok: true, data: message };
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+        return { ok: false, code: 1009, why: "too big once inflated" };
+      }
+      return { ok: false, code: 1007, why: "invalid compressed data" };
+    }
+  }
 }
 
 /** The failure reason of a message found over the limit once whole. */
@@ -72,8 +138,10 @@ export function referenceEvents(
   maxMessage: number,
   rsv1Allowed: boolean,
   leniency: Leniency = {},
+  deflate?: ReferenceDeflate,
 ): ReceiverEvent[] {
   const events: ReceiverEvent[] = [];
+  const inflater = deflate && new ReferenceInflater(deflate.contextTakeover);
   const fail = (code: number, reason: string) => {
     events.push(["failure", code, reason]);
     return events;
@@ -89,13 +157,12 @@ export function referenceEvents(
       fragmented: boolean;
     }
     | undefined;
-  /** After the glue's late 1009: the engine reads on, the glue sends nothing. */
+  /** After the glue's late 1009: the next event ends TCP. */
   let closing = false;
-  const report = (event: ReceiverEvent) => {
-    if (!closing) events.push(event);
-  };
+  const report = (event: ReceiverEvent) => events.push(event);
   let pos = 0;
   while (input.length - pos >= 2) {
+    if (closing && events.at(-1)![0] !== "failure") return events;
     const b0 = input[pos], b1 = input[pos + 1];
     const fin = (b0 & 0x80) !== 0, rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 15, masked = (b1 & 0x80) !== 0, len7 = b1 & 127;
@@ -143,6 +210,7 @@ export function referenceEvents(
       const sofar = message ? message.bytes.length : 0;
       if (
         !leniency.limitOnceWhole &&
+        !(leniency.continuationLimitAsArrived && opcode === 0) &&
         sofar + length > (compressed ? compressedLimit : maxMessage)
       ) {
         return fail(1009, "message too big");
@@ -156,6 +224,12 @@ export function referenceEvents(
     const payload = new Uint8Array(available);
     for (let i = 0; i < available; i++) {
       payload[i] = input[start + i] ^ key[i & 3];
+    }
+    if (
+      leniency.continuationLimitAsArrived && opcode === 0 &&
+      message!.bytes.length + available > maxMessage
+    ) {
+      return fail(1009, "message too big");
     }
     if (!control) {
       message ??= {
@@ -214,14 +288,25 @@ export function referenceEvents(
             bytes.pop();
           }
         }
+        let delivered: Uint8Array = new Uint8Array(message!.bytes);
+        if (message!.compressed && inflater) {
+          const inflated = inflater.inflate(delivered, maxMessage);
+          if (!inflated.ok) return fail(inflated.code, inflated.why);
+          delivered = inflated.data;
+          if (message!.opcode === 1 && !isUtf8(delivered)) {
+            return fail(1007, "inflated text is not UTF-8");
+          }
+        }
         if (leniency.limitOnceWhole && message!.bytes.length > maxMessage) {
           events.push(["failure", 1009, OVER_LIMIT_ONCE_WHOLE]);
           closing = true;
+          message = undefined;
+          continue;
         }
         report([
           "message",
           message!.opcode,
-          new Uint8Array(message!.bytes),
+          delivered,
           message!.compressed,
         ]);
         message = undefined;

@@ -17,16 +17,7 @@ import {
   tableRow,
 } from "../tables.ts";
 import { WORKLOADS } from "../workloads.ts";
-import {
-  ENGINE_RUNS,
-  engineRun,
-  IDLE,
-  META,
-  P16,
-  peerRun,
-  run,
-  RUNS,
-} from "./fixtures.ts";
+import { ENGINE_RUNS, META, P16, peerRun, run, RUNS } from "./fixtures.ts";
 
 Deno.test("formatValue keeps about three significant digits", () => {
   assert.equal(formatValue(2_104_000, "msgs/s"), "2.10M");

@@ -23,7 +23,7 @@ import {
   warmupArgs,
   WORKLOADS,
 } from "../workloads.ts";
-import { ENGINE_RUNS, engineRun, IDLE, P16, run, RUNS } from "./fixtures.ts";
+import { ENGINE_RUNS, IDLE, P16, RUNS } from "./fixtures.ts";
 
 Deno.test("median of odd and even counts, ignoring order", () => {
   assert.equal(median([3, 1, 2]), 2);

@@ -101,12 +101,8 @@ export class Connection implements PhaseHost {
     // valid until the next read; its size follows the traffic.
     const buffer = new ReadBuffer();
     try {
-      const upgraded = await new HttpPhase(this, this.context.http)
-        .serve(buffer);
-      if (upgraded !== undefined) {
-        const ws = this.#ws = new WebSocketPhase(this, this.context, upgraded);
-        await ws.serve(buffer, upgraded.rest);
-      }
+      const ws = await this.#serveHttp(buffer);
+      if (ws !== undefined) await ws.serve(buffer);
     } catch (error) {
       // A reset, a TLS failure, the socket closed by a timeout: the
       // connection is over. Anything else is a bug of ours: said so.
@@ -114,6 +110,18 @@ export class Connection implements PhaseHost {
     }
     this.end();
     buffer.release(); // no read is pending any more
+  }
+
+  /**
+   * The HTTP phase, and the WebSocket phase set up if it ended in an
+   * upgrade. A function of its own so that what the upgrade carried (the
+   * 101's bytes, the handshake) is not kept by run()'s frame for the whole
+   * life of the connection: that was 0.6 KiB per idle connection.
+   */
+  async #serveHttp(buffer: ReadBuffer): Promise<WebSocketPhase | undefined> {
+    const upgraded = await new HttpPhase(this, this.context.http).serve(buffer);
+    if (upgraded === undefined) return undefined;
+    return this.#ws = new WebSocketPhase(this, this.context, upgraded);
   }
 
   /** Logs an error of our own code and closes with 1011 if a frame can still go. */

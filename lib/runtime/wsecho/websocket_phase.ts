@@ -51,6 +51,8 @@ export class WebSocketPhase
    */
   #closeCode = 0;
   #closeReason = "";
+  /** The bytes after the request head (the first frames), until serve(). */
+  #first: Uint8Array | undefined;
 
   /**
    * A client (and its gate slot) from here on, so that a failing write of
@@ -65,6 +67,7 @@ export class WebSocketPhase
     connection.enter(State.Open);
     this.#forwardedClient = upgraded.client;
     this.#slot = upgraded.slot;
+    this.#first = upgraded.rest;
     this.id = hub.nextId();
     this.#receiver = new Receiver(this, {
       maxMessage: limits.maxMessage,
@@ -91,11 +94,12 @@ export class WebSocketPhase
   }
 
   /** Reads frames until the connection is to end. */
-  async serve(buffer: ReadBuffer, first: Uint8Array): Promise<void> {
+  async serve(buffer: ReadBuffer): Promise<void> {
     const connection = this.connection;
     const { out, socket } = connection;
     const receiver = this.#receiver;
-    let chunk = first;
+    let chunk = this.#first ?? EMPTY;
+    this.#first = undefined;
     for (;;) {
       if (chunk.length > 0) {
         connection.heard();

@@ -11,6 +11,7 @@ import type { Runtime, RuntimeInfo } from "../contract.ts";
 import { defineRuntime } from "../listen.ts";
 import { connectionLimits } from "../limits.ts";
 import type { WebSocketPhase } from "./websocket_phase.ts";
+import { DenoListener } from "./deno_listener.ts";
 import { EngineServer } from "./server.ts";
 
 function runtimeInfo(): RuntimeInfo {
@@ -25,12 +26,13 @@ export const runtime: Runtime = defineRuntime<
   info: runtimeInfo,
   peers: () => selfDescribed<WebSocketPhase>(),
   serve({ bind, options, service }) {
-    const server = new EngineServer(bind, {
+    const listener = new DenoListener(bind);
+    const server = new EngineServer(listener, {
       limits: connectionLimits(options),
       handshakeTimeout: options.handshakeTimeout,
     });
     server.start(service, bind.tls !== undefined);
-    const { hostname, port } = server.addr;
+    const { hostname, port } = listener;
     return { hostname, port, stop: () => server.stop() };
   },
   listenFailure: denoListenFailure,

@@ -1,14 +1,14 @@
 /**
- * The listener of the wsecho engine: accepts TCP or TLS connections, runs
- * each one (connection.ts), and keeps their timers with one sweep over all
- * of them rather than a timer per connection (a timer armed and cleared on
- * every read would cost the echo path more than the sweep costs in all).
+ * The server of the wsecho engine: accepts connections from its listener
+ * (deno_listener.ts on Deno; any {@linkcode EngineListener}), runs each one
+ * (connection.ts), and keeps their timers with one sweep over all of them
+ * rather than a timer per connection (a timer armed and cleared on every
+ * read would cost the echo path more than the sweep costs in all).
  */
 import type { ConnectionLimits } from "../../config/options.ts";
 import type { EchoService } from "../echo_service.ts";
-import type { Bind } from "../listen.ts";
 import { Connection, type ServerContext } from "./connection.ts";
-import { DenoSocket } from "./deno_socket.ts";
+import type { EngineListener } from "./listener.ts";
 import type { WebSocketPhase } from "./websocket_phase.ts";
 
 /** How often the sweep looks at every connection. */
@@ -20,27 +20,14 @@ export interface EngineOptions {
 }
 
 export class EngineServer {
-  readonly listener: Deno.Listener;
   readonly #connections = new Set<Connection>();
   #context: ServerContext | undefined;
   #sweep: ReturnType<typeof setInterval> | undefined;
-  #stopped = false;
 
-  /** Binds at once; throws what Deno throws when it cannot. */
-  constructor(bind: Bind, private readonly options: EngineOptions) {
-    const where = {
-      port: bind.port,
-      hostname: bind.hostname,
-      reusePort: bind.reusePort,
-    };
-    this.listener = bind.tls
-      ? Deno.listenTls({ ...where, cert: bind.tls.cert, key: bind.tls.key })
-      : Deno.listen(where);
-  }
-
-  get addr(): Deno.NetAddr {
-    return this.listener.addr as Deno.NetAddr;
-  }
+  constructor(
+    private readonly listener: EngineListener,
+    private readonly options: EngineOptions,
+  ) {}
 
   /** Starts accepting for `service`. */
   start(service: EchoService<WebSocketPhase>, tls: boolean): void {
@@ -53,7 +40,7 @@ export class EngineServer {
         handle: service.handle,
         gate: service.gate,
         tls,
-        localHost: hostForUrl(this.addr),
+        localHost: hostForUrl(this.listener),
         permessageDeflate: limits.permessageDeflate,
         debug: service.hub.debug,
       },
@@ -66,16 +53,16 @@ export class EngineServer {
   async #acceptLoop(): Promise<void> {
     const context = this.#context!;
     for (;;) {
-      let conn: Deno.Conn;
+      let socket;
       try {
-        conn = await this.listener.accept();
-      } catch (error) {
-        if (this.#stopped || error instanceof Deno.errors.BadResource) return;
+        socket = await this.listener.accept();
+      } catch {
         // Out of file descriptors and the like: breathe, then go on.
         await new Promise((resolve) => setTimeout(resolve, 50));
         continue;
       }
-      const connection = new Connection(new DenoSocket(conn), context);
+      if (socket === undefined) return; // the listener is closed
+      const connection = new Connection(socket, context);
       this.#connections.add(connection);
       connection.run();
     }
@@ -89,17 +76,14 @@ export class EngineServer {
 
   /** Closes the listener and every connection still open. */
   stop(): Promise<void> {
-    this.#stopped = true;
     clearInterval(this.#sweep);
-    try {
-      this.listener.close();
-    } catch { /* already closed */ }
+    this.listener.close();
     for (const connection of [...this.#connections]) connection.end();
     return Promise.resolve();
   }
 }
 
-function hostForUrl(addr: Deno.NetAddr): string {
+function hostForUrl(addr: { hostname: string; port: number }): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;

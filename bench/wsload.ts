@@ -24,6 +24,27 @@ function compiler(): string {
   return Deno.env.get("CC") || "cc";
 }
 
+/**
+ * Whether the compiler can be found: `$CC` as a path, else `cc` on `PATH`.
+ * Tests that need the load client skip outside CI when it cannot (the
+ * README's test command must run on a machine with only Node.js and npm).
+ */
+export function hasCompiler(): boolean {
+  const cc = compiler();
+  const candidates = cc.includes("/")
+    ? [cc]
+    : (Deno.env.get("PATH") ?? "").split(":").filter(Boolean).map((dir) =>
+      `${dir}/${cc}`
+    );
+  return candidates.some((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** `$XDG_CACHE_HOME/wsecho`, else `~/.cache/wsecho`, else the temp folder. */
 function cacheDir(): string {
   const xdg = Deno.env.get("XDG_CACHE_HOME");

@@ -5,6 +5,8 @@
  * performance thresholds are not asserted in tests.
  */
 import assert from "node:assert/strict";
+import { hasCompiler } from "../wsload.ts";
+import { missingTool, skippable } from "../../tests/helpers/skip.ts";
 import { parseTableLine, TABLE_HEADER } from "../tables.ts";
 import { qtEchoserverPath } from "../servers.ts";
 import { WORKLOADS } from "../workloads.ts";
@@ -18,9 +20,16 @@ function firstTable(markdown: string): string[] {
   return lines.slice(start, end < 0 ? undefined : end);
 }
 
+const noCompiler = missingTool(
+  hasCompiler(),
+  "no C compiler (cc) to build the load client",
+);
+
 Deno.test({
-  name:
+  ...skippable(
     "bench --quick measures every workload on both runtimes and writes its reports",
+    noCompiler,
+  ),
   // The benchmark pins processes to CPUs and starts its own servers.
   sanitizeResources: false,
   async fn() {
@@ -125,8 +134,10 @@ Deno.test({
 });
 
 Deno.test({
-  name:
+  ...skippable(
     "bench --quick --peers measures Qt's echoserver and Node + ws beside the runtimes",
+    noCompiler,
+  ),
   sanitizeResources: false,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "wsecho-bench-peers-" });

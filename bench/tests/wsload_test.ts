@@ -7,8 +7,14 @@
 import assert from "node:assert/strict";
 import { parseLastJson } from "../load.ts";
 import { startServer } from "../servers.ts";
-import { buildWsload, WSLOAD_SOURCE } from "../wsload.ts";
+import { buildWsload, hasCompiler, WSLOAD_SOURCE } from "../wsload.ts";
+import { missingTool, skippable } from "../../tests/helpers/skip.ts";
 import { ROOT } from "../../tools/server_process.ts";
+
+const noCompiler = missingTool(
+  hasCompiler(),
+  "no C compiler (cc) to build the load client",
+);
 
 async function wsload(binary: string, args: string[]) {
   const output = await new Deno.Command(binary, {
@@ -26,32 +32,49 @@ async function wsload(binary: string, args: string[]) {
   };
 }
 
-Deno.test("wsload is built once per source and passes its self-test", async () => {
-  const binary = await buildWsload();
-  const built = await Deno.stat(binary);
-  assert.equal(await buildWsload(), binary, "the same source: the same build");
-  assert.deepEqual((await Deno.stat(binary)).mtime, built.mtime, "not rebuilt");
-
-  const changed = await Deno.makeTempFile({ suffix: ".c" });
-  try {
-    await Deno.writeTextFile(
-      changed,
-      (await Deno.readTextFile(WSLOAD_SOURCE)) + "\n/* changed */\n",
+Deno.test({
+  ...skippable(
+    "wsload is built once per source and passes its self-test",
+    noCompiler,
+  ),
+  async fn() {
+    const binary = await buildWsload();
+    const built = await Deno.stat(binary);
+    assert.equal(
+      await buildWsload(),
+      binary,
+      "the same source: the same build",
     );
-    const rebuilt = await buildWsload(changed);
-    assert.notEqual(rebuilt, binary, "a changed source builds anew");
-    await Deno.remove(rebuilt);
-  } finally {
-    await Deno.remove(changed);
-  }
+    assert.deepEqual(
+      (await Deno.stat(binary)).mtime,
+      built.mtime,
+      "not rebuilt",
+    );
 
-  const { code, stdout } = await wsload(binary, ["selftest"]);
-  assert.equal(code, 0, stdout);
-  assert.match(stdout, /selftest: ok/);
+    const changed = await Deno.makeTempFile({ suffix: ".c" });
+    try {
+      await Deno.writeTextFile(
+        changed,
+        (await Deno.readTextFile(WSLOAD_SOURCE)) + "\n/* changed */\n",
+      );
+      const rebuilt = await buildWsload(changed);
+      assert.notEqual(rebuilt, binary, "a changed source builds anew");
+      await Deno.remove(rebuilt);
+    } finally {
+      await Deno.remove(changed);
+    }
+
+    const { code, stdout } = await wsload(binary, ["selftest"]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /selftest: ok/);
+  },
 });
 
 Deno.test({
-  name: "wsload's echo, connect and idle runs against wsecho count right",
+  ...skippable(
+    "wsload's echo, connect and idle runs against wsecho count right",
+    noCompiler,
+  ),
   sanitizeResources: false,
   async fn() {
     const binary = await buildWsload();

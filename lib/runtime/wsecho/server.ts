@@ -9,6 +9,7 @@ import type { ConnectionLimits } from "../../config/options.ts";
 import type { EchoService } from "../echo_service.ts";
 import { Connection, type ServerContext } from "./connection.ts";
 import type { EngineListener } from "./listener.ts";
+import type { EngineSocket } from "./socket.ts";
 import type { WebSocketPhase } from "./websocket_phase.ts";
 
 /** How often the sweep looks at every connection. */
@@ -53,7 +54,7 @@ export class EngineServer {
   async #acceptLoop(): Promise<void> {
     const context = this.#context!;
     for (;;) {
-      let socket;
+      let socket: EngineSocket | undefined;
       try {
         socket = await this.listener.accept();
       } catch {
